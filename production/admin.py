@@ -1,0 +1,79 @@
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+from production.models import ProductionRecord
+
+
+class BoundedCountPaginator(Paginator):
+    """Counts at most ADMIN_PRODUCTION_COUNT_LIMIT + 1 rows, never the whole table."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: settings.ADMIN_PRODUCTION_COUNT_LIMIT + 1].count()
+
+
+class FactoryAutocompleteFilter(admin.SimpleListFilter):
+    """Filter by one factory chosen by autocomplete, rather than a list of every factory."""
+
+    title = "factory"
+    parameter_name = "factory"
+    template = "admin/production/factory_autocomplete_filter.html"
+
+    def __init__(self, request, params, model, model_admin) -> None:
+        super().__init__(request, params, model, model_admin)
+        widget = AutocompleteSelect(
+            model._meta.get_field("factory"),
+            model_admin.admin_site,
+            attrs={"data-autocomplete-filter": self.parameter_name, "id": "factory-filter"},
+        )
+        widget.choices = forms.ModelChoiceField(
+            queryset=model._meta.get_field("factory").related_model.objects.all()
+        ).choices
+        self.rendered_widget = widget.render(self.parameter_name, self.value())
+
+    def lookups(self, request, model_admin):
+        return ()
+
+    def has_output(self) -> bool:
+        return True
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            raise IncorrectLookupParameters(f"factory={value!r} is not a factory id")
+        return queryset.filter(factory_id=int(value))
+
+
+@admin.register(ProductionRecord)
+class ProductionRecordAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "factory",
+        "time",
+        "sprocket_production_actual",
+        "sprocket_production_goal",
+    )
+    list_select_related = ("factory",)
+    list_filter = (FactoryAutocompleteFilter, ("time", admin.DateFieldListFilter))
+    search_fields = ("factory__name",)
+    autocomplete_fields = ("factory",)
+    # Sorting only by (factory, time), the order of the unique index, keeps every page an
+    # index scan; sorting by another column would sort the whole table.
+    ordering = ("factory_id", "time")
+    sortable_by = ()
+    paginator = BoundedCountPaginator
+    show_full_result_count = False
+    list_per_page = 100
+
+    @property
+    def media(self):
+        factory_widget = AutocompleteSelect(self.model._meta.get_field("factory"), self.admin_site)
+        filter_script = forms.Media(js=["production/admin_factory_filter.js"])
+        return super().media + factory_widget.media + filter_script

@@ -1,0 +1,15 @@
+from django.db import migrations
+
+from sprocket_factory.migration_operations import PostgreSQLOnlySQL
+
+
+class Migration(migrations.Migration):
+    dependencies = [("production", "0001_initial")]
+
+    operations = [
+        PostgreSQLOnlySQL(
+            "CREATE INDEX production_record_time_brin ON production_productionrecord "
+            "USING brin (time)",
+            reverse_sql="DROP INDEX production_record_time_brin",
+        ),
+    ]

@@ -1,0 +1,22 @@
+"""gunicorn settings: `gunicorn -c sprocket_factory/gunicorn.conf.py`. Each can be set from the environment."""
+
+import os
+
+wsgi_app = "sprocket_factory.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Threaded workers: a long CSV stream or bulk upload occupies a thread, not a whole worker,
+# and does not trip the worker timeout.
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = 5
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
+# Request lines and headers are bounded; bodies are bounded by the application's own limits.
+limit_request_line = 8190
+limit_request_fields = 100
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
