@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "sprocket_factory.exceptions.ApiErrorMiddleware",
 ]
 
 ROOT_URLCONF = "sprocket_factory.urls"
@@ -179,3 +180,55 @@ CHART_MAX_POINTS = env.int("CHART_MAX_POINTS", default=50000)
 TOKEN_TTL = timedelta(seconds=env.int("TOKEN_TTL", default=30 * 24 * 3600))
 LOGIN_THROTTLE_RATE = env.str("LOGIN_THROTTLE_RATE", default="10/min")
 ADMIN_PRODUCTION_COUNT_LIMIT = env.int("ADMIN_PRODUCTION_COUNT_LIMIT", default=10000)
+
+REST_FRAMEWORK = {
+    # Token first, so an unauthenticated request is told how to authenticate (401).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["sprocket_factory.permissions.ModelActionPermission"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "sprocket_factory.renderers.ORJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "sprocket_factory.parsers.ORJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "sprocket_factory.pagination.KeysetPagination",
+    "EXCEPTION_HANDLER": "sprocket_factory.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"login": LOGIN_THROTTLE_RATE},
+    "COERCE_DECIMAL_TO_STRING": False,
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",
+}
+
+REST_KNOX = {
+    "TOKEN_TTL": TOKEN_TTL,
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": None,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Sprocket Factory API",
+    "DESCRIPTION": (
+        "Sprocket types, factories and their production against goal. Lists are bare JSON "
+        'arrays; the next page is in the `Link: <...>; rel="next"` header.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/sprocketFactory/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "sprocket_factory.schema.describe_link_header",
+    ],
+}

@@ -1,0 +1,62 @@
+from rest_framework import serializers
+
+from inventory.models import Factory, Sprocket
+from sprocket_factory.filters import INT32_MAX
+from sprocket_factory.serializers import StrictFieldsMixin
+
+MEASURES = ("pitch_diameter", "outside_diameter", "pitch")
+
+
+class SprocketSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Sprocket
+        fields = ("id", "name", "teeth", *MEASURES, "created_at", "updated_at")
+        read_only_fields = ("id", "created_at", "updated_at")
+        extra_kwargs = {
+            "teeth": {"min_value": 1, "max_value": INT32_MAX},
+            **{measure: {"coerce_to_string": False} for measure in MEASURES},
+        }
+
+    def validate_name(self, value: str | None) -> str | None:
+        # The original sprocket types have no name: an empty one means the same.
+        if value is None:
+            return None
+        return value.strip() or None
+
+    def validate(self, attrs: dict) -> dict:
+        merged = {m: getattr(self.instance, m, None) for m in MEASURES} | attrs
+        errors = {m: ["Must be greater than 0."] for m in MEASURES if attrs.get(m, 1) <= 0}
+        if errors:
+            raise serializers.ValidationError(errors)
+        if merged["outside_diameter"] < merged["pitch_diameter"]:
+            raise serializers.ValidationError(
+                {"outside_diameter": ["Cannot be smaller than the pitch diameter."]}
+            )
+        return attrs
+
+
+class FactorySerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Factory
+        fields = ("id", "name", "timezone", "is_active", "created_at", "updated_at")
+        read_only_fields = ("id", "created_at", "updated_at")
+
+
+class ChartDataSerializer(serializers.Serializer):
+    sprocket_production_actual = serializers.ListField(child=serializers.IntegerField())
+    sprocket_production_goal = serializers.ListField(child=serializers.IntegerField())
+    time = serializers.ListField(child=serializers.IntegerField(), help_text="Unix seconds.")
+
+
+class FactoryChartSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    chart_data = ChartDataSerializer()
+
+
+class FactoryChartDocumentSerializer(serializers.Serializer):
+    factory = FactoryChartSerializer()
+
+
+class ChartDataDocumentSerializer(serializers.Serializer):
+    factories = FactoryChartDocumentSerializer(many=True)

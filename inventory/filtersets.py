@@ -1,0 +1,34 @@
+from django_filters import rest_framework as filters
+
+from inventory.models import Factory, Sprocket
+from sprocket_factory.filters import ContainsFilter, TimeFilter, int32_filter
+
+
+class SprocketFilterSet(filters.FilterSet):
+    after = TimeFilter(field_name="created_at", lookup_expr="gte")
+    before = TimeFilter(field_name="created_at", lookup_expr="lt")
+    contains = ContainsFilter(field_name="name")
+    teeth = int32_filter("teeth", "exact")
+    teeth_min = int32_filter("teeth", "gte")
+    teeth_max = int32_filter("teeth", "lte")
+    pitch_diameter_min = filters.NumberFilter(field_name="pitch_diameter", lookup_expr="gte")
+    pitch_diameter_max = filters.NumberFilter(field_name="pitch_diameter", lookup_expr="lte")
+    outside_diameter_min = filters.NumberFilter(field_name="outside_diameter", lookup_expr="gte")
+    outside_diameter_max = filters.NumberFilter(field_name="outside_diameter", lookup_expr="lte")
+    pitch_min = filters.NumberFilter(field_name="pitch", lookup_expr="gte")
+    pitch_max = filters.NumberFilter(field_name="pitch", lookup_expr="lte")
+
+    class Meta:
+        model = Sprocket
+        fields = []
+
+
+class FactoryFilterSet(filters.FilterSet):
+    after = TimeFilter(field_name="created_at", lookup_expr="gte")
+    before = TimeFilter(field_name="created_at", lookup_expr="lt")
+    contains = ContainsFilter(field_name="name")
+    is_active = filters.BooleanFilter()
+
+    class Meta:
+        model = Factory
+        fields = []

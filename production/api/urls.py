@@ -1,0 +1,37 @@
+from django.urls import re_path
+
+from production.api.views import FactoryChartViewSet, ProductionRecordViewSet
+
+# Literal routes come before the parameterised ones; ids are digits only.
+urlpatterns = [
+    re_path(
+        r"^factories/chart-data/?$",
+        FactoryChartViewSet.as_view({"get": "list"}),
+        name="factory-chart-data-list",
+    ),
+    re_path(
+        r"^factories/(?P<pk>\d+)/chart-data/?$",
+        FactoryChartViewSet.as_view({"get": "retrieve"}),
+        name="factory-chart-data-detail",
+    ),
+    re_path(
+        r"^production/?$",
+        ProductionRecordViewSet.as_view({"get": "list", "post": "create"}, basename="production"),
+        name="production-list",
+    ),
+    re_path(
+        r"^production/records/(?P<pk>\d+)/?$",
+        ProductionRecordViewSet.as_view(
+            {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"},
+            basename="production",
+        ),
+        name="production-detail",
+    ),
+    re_path(
+        r"^production/(?P<factory_id>\d+)/?$",
+        ProductionRecordViewSet.as_view(
+            {"get": "factory_list", "delete": "factory_window_delete"}, basename="production"
+        ),
+        name="production-factory",
+    ),
+]

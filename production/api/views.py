@@ -1,0 +1,113 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
+from rest_framework.response import Response
+
+from inventory.api.serializers import ChartDataDocumentSerializer, FactoryChartDocumentSerializer
+from inventory.models import Factory
+from production.api.serializers import ProductionRecordSerializer
+from production.filtersets import ProductionRecordFilterSet
+from production.models import ProductionRecord
+from production.selectors import production_chart_document
+from production.services import production_window_delete
+from sprocket_factory.serializers import RequiredTimeWindowSerializer, TimeWindowSerializer
+from sprocket_factory.viewsets import ResourceViewSet
+
+RECORD_FIELDS = (
+    "id",
+    "factory_id",
+    "sprocket_production_actual",
+    "sprocket_production_goal",
+    "time",
+)
+ALL_FACTORIES_ORDERINGS = {"factory_id,time": ("factory_id", "time")}
+ONE_FACTORY_ORDERINGS = {"time": ("time",), "-time": ("time",)}
+
+
+class ProductionRecordViewSet(ResourceViewSet):
+    """Production records: every factory's (`/production`) or one factory's
+    (`/production/{factory_id}`), and single records (`/production/records/{id}`)."""
+
+    queryset = ProductionRecord.objects.all()
+    serializer_class = ProductionRecordSerializer
+    filterset_class = ProductionRecordFilterSet
+
+    @property
+    def keyset_orderings(self) -> dict:
+        if self.action == "factory_list":
+            return ONE_FACTORY_ORDERINGS
+        return ALL_FACTORIES_ORDERINGS
+
+    @property
+    def default_ordering(self) -> str:
+        return next(iter(self.keyset_orderings))
+
+    def list(self, request, *args, **kwargs):
+        # Rows go out as the dicts the database gives: no model or serializer per row.
+        records = self.filter_queryset(self.get_queryset()).values(*RECORD_FIELDS)
+        return self.get_paginated_response(self.paginate_queryset(records))
+
+    @extend_schema(
+        operation_id="production_factory_list",
+        summary="One factory's production records",
+        responses={200: ProductionRecordSerializer(many=True), 404: OpenApiResponse()},
+    )
+    def factory_list(self, request, factory_id: int):
+        get_object_or_404(Factory.objects.only("id"), pk=factory_id)
+        records = self.filter_queryset(self.get_queryset().filter(factory_id=factory_id))
+        return self.get_paginated_response(self.paginate_queryset(records.values(*RECORD_FIELDS)))
+
+    @extend_schema(
+        operation_id="production_factory_window_delete",
+        summary="Delete one factory's records in a window",
+        parameters=[RequiredTimeWindowSerializer],
+        responses={
+            200: inline_serializer("WindowDeleted", {"deleted": serializers.IntegerField()}),
+            400: OpenApiResponse(),
+            404: OpenApiResponse(),
+        },
+        filters=False,
+    )
+    def factory_window_delete(self, request, factory_id: int):
+        factory = get_object_or_404(Factory, pk=factory_id)
+        window = RequiredTimeWindowSerializer(data=request.query_params)
+        window.is_valid(raise_exception=True)
+        deleted = production_window_delete(factory=factory, **window.validated_data)
+        return Response({"deleted": deleted})
+
+
+class FactoryChartViewSet(viewsets.GenericViewSet):
+    """Production in the original challenge's chart-data document shape."""
+
+    permission_model = ProductionRecord
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        summary="Every factory's chart data",
+        parameters=[TimeWindowSerializer],
+        responses={200: ChartDataDocumentSerializer, 400: OpenApiResponse()},
+    )
+    def list(self, request):
+        window = self._window(request)
+        return Response({"factories": production_chart_document(**window)})
+
+    @extend_schema(
+        summary="One factory's chart data",
+        parameters=[TimeWindowSerializer],
+        responses={
+            200: FactoryChartDocumentSerializer,
+            400: OpenApiResponse(),
+            404: OpenApiResponse(),
+        },
+    )
+    def retrieve(self, request, pk: int):
+        get_object_or_404(Factory.objects.only("id"), pk=pk)
+        (document,) = production_chart_document(factory_id=pk, **self._window(request))
+        return Response(document)
+
+    @staticmethod
+    def _window(request) -> dict:
+        window = TimeWindowSerializer(data=request.query_params)
+        window.is_valid(raise_exception=True)
+        return window.validated_data

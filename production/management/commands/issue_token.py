@@ -1,0 +1,47 @@
+"""Create (or reuse) a user in a role group and print a new API token for it."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from knox.models import AuthToken
+
+from sprocket_factory.roles import ROLE_PERMISSIONS
+
+
+def _ttl(value: str) -> timedelta | None:
+    if value == "never":
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise CommandError("--ttl takes a number of seconds (at least 1) or 'never'.")
+    return timedelta(seconds=int(value))
+
+
+class Command(BaseCommand):
+    help = (
+        "Create USER (with no password) in the group G if it does not exist, add it to G, and "
+        "print a new token for it. For machines that push production unattended."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("username")
+        parser.add_argument("--group", required=True, choices=sorted(ROLE_PERMISSIONS))
+        parser.add_argument(
+            "--ttl",
+            default=str(int(settings.TOKEN_TTL.total_seconds())),
+            help="Token lifetime in seconds, or 'never' (default: TOKEN_TTL).",
+        )
+
+    def handle(self, *args, username: str, group: str, ttl: str, **options) -> None:
+        expiry = _ttl(ttl)
+        with transaction.atomic():
+            user, created = get_user_model().objects.get_or_create(username=username)
+            if created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+            user.groups.add(Group.objects.get(name=group))
+            _, token = AuthToken.objects.create(user=user, expiry=expiry)
+        self.stdout.write(token)

@@ -1,0 +1,56 @@
+from datetime import datetime
+
+from django.conf import settings
+
+from inventory.models import Factory
+from production.models import ProductionRecord
+from sprocket_factory.exceptions import BadRequest
+
+
+def production_chart_document(
+    *, factory_id: int | None = None, after: datetime | None = None, before: datetime | None = None
+) -> list[dict]:
+    """Each factory's production in the original challenge's chart-data shape.
+
+    At most CHART_MAX_POINTS points: a wider request is refused rather than truncated.
+    """
+    factories = Factory.objects.order_by("id")
+    records = ProductionRecord.objects.order_by("factory_id", "time")
+    if factory_id is not None:
+        factories = factories.filter(pk=factory_id)
+        records = records.filter(factory_id=factory_id)
+    if after is not None:
+        records = records.filter(time__gte=after)
+    if before is not None:
+        records = records.filter(time__lt=before)
+
+    limit = settings.CHART_MAX_POINTS
+    rows = list(
+        records.values_list(
+            "factory_id", "sprocket_production_actual", "sprocket_production_goal", "time"
+        )[: limit + 1]
+    )
+    if len(rows) > limit:
+        raise BadRequest(
+            f"More than CHART_MAX_POINTS ({limit}) points match; ask for a narrower window "
+            "with after= and before=."
+        )
+
+    charts = {
+        pk: {
+            "id": pk,
+            "name": name,
+            "chart_data": {
+                "sprocket_production_actual": [],
+                "sprocket_production_goal": [],
+                "time": [],
+            },
+        }
+        for pk, name in factories.values_list("id", "name")
+    }
+    for pk, actual, goal, time in rows:
+        chart_data = charts[pk]["chart_data"]
+        chart_data["sprocket_production_actual"].append(actual)
+        chart_data["sprocket_production_goal"].append(goal)
+        chart_data["time"].append(int(time.timestamp()))
+    return [{"factory": chart} for chart in charts.values()]

@@ -1,0 +1,93 @@
+"""Every error under the API is JSON in DRF's shapes, whatever DEBUG is."""
+
+import logging
+
+from django.db import IntegrityError
+from django.db.models import ProtectedError
+from django.http import JsonResponse
+from django.views import defaults
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/sprocketFactory/"
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the data."
+    default_code = "conflict"
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF's handler, plus database conflicts as 409 and anything unexpected as a JSON 500."""
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        return response
+    if isinstance(exc, ProtectedError):
+        return Response(
+            {"detail": "Other records still refer to this object; it cannot be deleted."},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, IntegrityError):
+        return Response(
+            {"detail": "The request conflicts with existing data (a unique or check rule)."},
+            status=status.HTTP_409_CONFLICT,
+        )
+    logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
+    return Response(
+        {"detail": "Internal server error."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR
+    )
+
+
+def _is_api_request(request) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def json_not_found(request, exception=None):
+    if _is_api_request(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def json_server_error(request):
+    if _is_api_request(request):
+        return JsonResponse({"detail": "Internal server error."}, status=500)
+    return defaults.server_error(request)
+
+
+def json_bad_request(request, exception=None):
+    if _is_api_request(request):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def json_permission_denied(request, exception=None):
+    if _is_api_request(request):
+        return JsonResponse({"detail": "Permission denied."}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+class ApiErrorMiddleware:
+    """Answers an exception raised outside DRF's views as JSON under the API, even with DEBUG on."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not _is_api_request(request):
+            return None
+        logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return JsonResponse({"detail": "Internal server error."}, status=500)
+
+
+class BadRequest(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Bad request."
+    default_code = "bad_request"

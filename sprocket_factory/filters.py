@@ -1,0 +1,76 @@
+"""The query vocabulary every list shares: after / before, contains, _min / _max, id lists."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django_filters import rest_framework as filters
+from django_filters.widgets import QueryArrayWidget
+
+from sprocket_factory.times import TIME_FORMAT_HELP, parse_time
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+ID_MAX = 2**63 - 1
+
+
+class TimeFormField(forms.Field):
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        return parse_time(value)
+
+
+class TimeFilter(filters.Filter):
+    """A time as ISO 8601 (date or datetime; no offset means UTC) or unix seconds."""
+
+    field_class = TimeFormField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("help_text", TIME_FORMAT_HELP)
+        super().__init__(*args, **kwargs)
+
+
+class IntegerListFormField(forms.Field):
+    widget = QueryArrayWidget
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return []
+        values = value if isinstance(value, list) else [value]
+        try:
+            ids = [int(v) for v in values]
+        except (TypeError, ValueError):
+            raise ValidationError("Enter whole numbers.") from None
+        if any(not 1 <= v <= ID_MAX for v in ids):
+            raise ValidationError("Enter ids from 1 upwards.")
+        return ids
+
+
+class IdListFilter(filters.Filter):
+    """`?factory_id=1&factory_id=2` (or `1,2`): any of these ids."""
+
+    field_class = IntegerListFormField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": value})
+
+
+class ContainsFilter(filters.CharFilter):
+    """Case-insensitive text match, at least 3 characters (so a trigram index can serve it)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("lookup_expr", "icontains")
+        kwargs.setdefault("min_length", 3)
+        kwargs.setdefault("max_length", 200)
+        super().__init__(*args, **kwargs)
+
+
+def int32_filter(field_name: str, lookup_expr: str) -> filters.NumberFilter:
+    """A filter on a 32-bit integer column; out-of-range values are a 400, not a database error."""
+    return filters.NumberFilter(
+        field_name=field_name,
+        lookup_expr=lookup_expr,
+        min_value=INT32_MIN,
+        max_value=INT32_MAX,
+        decimal_places=0,
+    )

@@ -1,0 +1,43 @@
+"""Who may do what (DESIGN §5): model permissions, with anonymous reads as a setting."""
+
+from django.conf import settings
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+ACTION_BY_METHOD = {
+    "GET": "view",
+    "HEAD": "view",
+    "OPTIONS": "view",
+    "POST": "add",
+    "PUT": "change",
+    "PATCH": "change",
+    "DELETE": "delete",
+}
+
+
+class ModelActionPermission(BasePermission):
+    """Reads need the model's `view` permission unless anonymous reads are on; writes need the
+    model permission for the action.
+
+    A view without a `queryset` names its model with `permission_model`, and may name other permissions per method
+    with `required_permissions` (bulk ingest, summaries). Exports (`view.is_export(request)`)
+    are never anonymous.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        exporting = getattr(view, "is_export", lambda _request: False)(request)
+        if request.method in SAFE_METHODS and settings.ANONYMOUS_READ and not exporting:
+            return True
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return user.has_perms(self.permission_names(request, view))
+
+    @staticmethod
+    def permission_names(request, view) -> list[str]:
+        declared = getattr(view, "required_permissions", None) or {}
+        if request.method in declared:
+            return list(declared[request.method])
+        model = getattr(view, "permission_model", None) or view.queryset.model
+        meta = model._meta
+        action = ACTION_BY_METHOD.get(request.method, "change")
+        return [f"{meta.app_label}.{action}_{meta.model_name}"]
