@@ -24,3 +24,38 @@ def staff_client(client, django_user_model):
     admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "pw")
     client.force_login(admin)
     return client
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def user_in_role(db, django_user_model):
+    """A user in one of the role groups (viewer, operator, manager)."""
+    from django.contrib.auth.models import Group
+
+    def make(role: str):
+        user = django_user_model.objects.create_user(f"{role}-user", password="pw-12345-long")
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def api_client_as(user_in_role):
+    """An API client authenticated with a real token of a user in the given role."""
+    from knox.models import AuthToken
+    from rest_framework.test import APIClient
+
+    def make(role: str) -> APIClient:
+        _, token = AuthToken.objects.create(user=user_in_role(role))
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        return client
+
+    return make
