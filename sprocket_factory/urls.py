@@ -2,8 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from sprocket_factory.health import healthz
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/sprocketFactory/v1/docs", permanent=False)),
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("sprocketFactory/v1/", include("sprocket_factory.api_urls")),
