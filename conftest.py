@@ -59,3 +59,8 @@ def api_client_as(user_in_role):
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -47,4 +47,5 @@ class FactoryAdmin(admin.ModelAdmin):
             factory.save(update_fields=["is_active", "updated_at"])
             changed += 1
         verb = "Restored" if is_active else "Archived"
-        self.message_user(request, f"{verb} {changed} factories.", messages.SUCCESS)
+        noun = "factory" if changed == 1 else "factories"
+        self.message_user(request, f"{verb} {changed} {noun}.", messages.SUCCESS)

@@ -26,15 +26,21 @@ class FactoryAutocompleteFilter(admin.SimpleListFilter):
 
     def __init__(self, request, params, model, model_admin) -> None:
         super().__init__(request, params, model, model_admin)
+        self.field = model._meta.get_field("factory")
+        self.admin_site = model_admin.admin_site
+
+    @cached_property
+    def rendered_widget(self) -> str:
+        # Drawn only for a valid value: a bad one has redirected to ?e=1 before this runs.
         widget = AutocompleteSelect(
-            model._meta.get_field("factory"),
-            model_admin.admin_site,
+            self.field,
+            self.admin_site,
             attrs={"data-autocomplete-filter": self.parameter_name, "id": "factory-filter"},
         )
         widget.choices = forms.ModelChoiceField(
-            queryset=model._meta.get_field("factory").related_model.objects.all()
+            queryset=self.field.related_model.objects.all()
         ).choices
-        self.rendered_widget = widget.render(self.parameter_name, self.value())
+        return widget.render(self.parameter_name, self.value())
 
     def lookups(self, request, model_admin):
         return ()
@@ -46,7 +52,7 @@ class FactoryAutocompleteFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        if not value.isdigit():
+        if not (value.isascii() and value.isdecimal()):
             raise IncorrectLookupParameters(f"factory={value!r} is not a factory id")
         return queryset.filter(factory_id=int(value))
 

@@ -1,0 +1,115 @@
+"""The settings module, imported in a fresh interpreter with a chosen environment."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+# Variables that decide the mode; each test starts without them and sets only its own.
+MODE_VARIABLES = ("DATABASE_URL", "DEBUG", "SECRET_KEY", "REDIS_URL")
+
+PRINT_SETTINGS = """
+import json
+import django
+django.setup()
+from django.conf import settings
+print(json.dumps({
+    "DEBUG": settings.DEBUG,
+    "ENGINE": settings.DATABASES["default"]["ENGINE"],
+    "CONN_HEALTH_CHECKS": settings.DATABASES["default"]["CONN_HEALTH_CHECKS"],
+    "CACHE_BACKEND": settings.CACHES["default"]["BACKEND"],
+    "CACHE_LOCATION": settings.CACHES["default"].get("LOCATION"),
+}))
+"""
+
+
+def environment(**variables: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in MODE_VARIABLES}
+    env["DJANGO_SETTINGS_MODULE"] = "sprocket_factory.settings"
+    return {**env, **variables}
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def settings_seen_with(env: dict[str, str]) -> dict:
+    result = run(["-c", PRINT_SETTINGS], env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def embedded_settings() -> dict:
+    """The settings with no DATABASE_URL, DEBUG, SECRET_KEY or REDIS_URL at all."""
+    return settings_seen_with(environment())
+
+
+@pytest.fixture(scope="module")
+def redis_settings() -> dict:
+    return settings_seen_with(environment(REDIS_URL="redis://127.0.0.1:6379/0"))
+
+
+def test_check_fails_in_production_mode_without_a_secret_key(tmp_path):
+    env = environment(DEBUG="false", DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+
+    result = run(["manage.py", "check"], env)
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_check_passes_in_production_mode_with_a_secret_key(tmp_path):
+    env = environment(
+        DEBUG="false",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        SECRET_KEY="a-test-secret-key-that-is-long-enough-0123456789abcdefghijklmnop",
+    )
+
+    result = run(["manage.py", "check"], env)
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_the_embedded_default_has_debug_on(embedded_settings):
+    assert embedded_settings["DEBUG"] is True
+
+
+def test_the_embedded_default_uses_sqlite(embedded_settings):
+    assert embedded_settings["ENGINE"] == "django.db.backends.sqlite3"
+
+
+def test_the_embedded_default_uses_the_local_memory_cache(embedded_settings):
+    assert embedded_settings["CACHE_BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_database_connections_are_health_checked(embedded_settings):
+    assert embedded_settings["CONN_HEALTH_CHECKS"] is True
+
+
+def test_a_redis_url_selects_the_redis_cache(redis_settings):
+    assert redis_settings["CACHE_BACKEND"] == "django_redis.cache.RedisCache"
+    assert redis_settings["CACHE_LOCATION"] == "redis://127.0.0.1:6379/0"
+
+
+def test_a_database_url_without_debug_means_production_mode(tmp_path):
+    seen = settings_seen_with(
+        environment(
+            DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+            SECRET_KEY="a-test-secret-key-that-is-long-enough-0123456789abcdefghijklmnop",
+        )
+    )
+
+    assert seen["DEBUG"] is False
