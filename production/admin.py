@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
 from production.models import ProductionRecord
+from production.services import production_record_delete, production_records_delete
 
 
 class BoundedCountPaginator(Paginator):
@@ -77,6 +78,12 @@ class ProductionRecordAdmin(admin.ModelAdmin):
     paginator = BoundedCountPaginator
     show_full_result_count = False
     list_per_page = 100
+
+    def delete_model(self, request, obj) -> None:
+        production_record_delete(record=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        production_records_delete(queryset=queryset)
 
     @property
     def media(self):

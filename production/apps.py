@@ -7,6 +7,7 @@ class ProductionConfig(AppConfig):
     verbose_name = "Production"
 
     def ready(self) -> None:
+        from production import signals  # noqa: F401
         from sprocket_factory.roles import roles_ensure
 
         # Sent for this app after the permissions of every app before it exist.

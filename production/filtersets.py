@@ -17,3 +17,9 @@ class ProductionRecordFilterSet(filters.FilterSet):
     class Meta:
         model = ProductionRecord
         fields = []
+
+
+class FactoryProductionFilterSet(ProductionRecordFilterSet):
+    """One factory's records: the factory is in the path, not a filter."""
+
+    factory_id = None

@@ -13,7 +13,11 @@ urlpatterns = [
     re_path(r"^auth/logout/?$", TokenLogoutView.as_view(), name="auth-logout"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(
+        r"^redoc/?$",
+        SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html"),
+        name="redoc",
+    ),
     *production_urls,
     *inventory_urls,
     # Unknown paths under the API are a JSON 404 even with DEBUG on.

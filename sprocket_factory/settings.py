@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "sprocket_factory.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -233,3 +234,9 @@ SPECTACULAR_SETTINGS = {
         "sprocket_factory.schema.describe_link_header",
     ],
 }
+
+# Bulk bodies: rows and bytes per request; JSON bodies elsewhere under the API.
+BULK_MAX_ROWS = env.int("BULK_MAX_ROWS", default=500_000)
+BULK_MAX_BYTES = env.int("BULK_MAX_BYTES", default=64 * 1024 * 1024)
+BULK_MAX_ERRORS = env.int("BULK_MAX_ERRORS", default=1000)
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)

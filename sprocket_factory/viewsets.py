@@ -3,15 +3,18 @@
 from rest_framework import viewsets
 from rest_framework.reverse import reverse
 
+from sprocket_factory.cache import cached_response
 from sprocket_factory.pagination import KeysetPagination
 
 
 class ResourceViewSet(viewsets.ModelViewSet):
     """CRUD with keyset-paged bare-array lists and a `Location` header on create.
 
-    Subclasses declare `queryset`, `serializer_class`, `filterset_class`, `keyset_orderings`
-    and `default_ordering`.
+    Subclasses declare `queryset`, `serializer_class`, `filterset_class`, `keyset_orderings`,
+    `default_ordering`, and `cache_depends_on`: the resources whose writes change their reads.
     """
+
+    cache_depends_on: tuple[str, ...] = ()
 
     pagination_class = KeysetPagination
     lookup_value_regex = r"\d+"
@@ -25,3 +28,16 @@ class ResourceViewSet(viewsets.ModelViewSet):
             f"{self.basename}-detail", kwargs={"pk": data["id"]}, request=self.request
         )
         return {"Location": location}
+
+    def list(self, request, *args, **kwargs):
+        return cached_response(request, self.cache_depends_on, self.list_uncached)
+
+    def list_uncached(self):
+        return super().list(self.request)
+
+    def retrieve(self, request, *args, **kwargs):
+        return cached_response(
+            request,
+            self.cache_depends_on,
+            lambda: super(ResourceViewSet, self).retrieve(request, *args, **kwargs),
+        )

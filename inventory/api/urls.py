@@ -1,8 +1,14 @@
-from inventory.api.views import FactoryViewSet, SprocketViewSet
+from django.urls import re_path
+
+from inventory.api.views import FactoryBulkView, FactoryViewSet, SprocketBulkView, SprocketViewSet
 from sprocket_factory.routers import OptionalSlashRouter
 
 router = OptionalSlashRouter()
 router.register("sprockets", SprocketViewSet, basename="sprocket")
 router.register("factories", FactoryViewSet, basename="factory")
 
-urlpatterns = router.urls
+urlpatterns = [
+    re_path(r"^sprockets/bulk/?$", SprocketBulkView.as_view(), name="sprocket-bulk"),
+    re_path(r"^factories/bulk/?$", FactoryBulkView.as_view(), name="factory-bulk"),
+    *router.urls,
+]

@@ -1,7 +1,10 @@
 from inventory.api.serializers import FactorySerializer, SprocketSerializer
 from inventory.filtersets import FactoryFilterSet, SprocketFilterSet
 from inventory.models import Factory, Sprocket
-from inventory.services import factory_delete
+from inventory.services import catalogue_bulk_create, factory_delete
+from production.api.bulk import BulkIngestView, bulk_schema
+from production.models import IngestBatch
+from sprocket_factory.cache import FACTORIES, SPROCKETS
 from sprocket_factory.viewsets import ResourceViewSet
 
 BY_ID_OR_NAME = {
@@ -18,6 +21,7 @@ class SprocketViewSet(ResourceViewSet):
     queryset = Sprocket.objects.all()
     serializer_class = SprocketSerializer
     filterset_class = SprocketFilterSet
+    cache_depends_on = (SPROCKETS,)
     keyset_orderings = BY_ID_OR_NAME
 
 
@@ -27,7 +31,63 @@ class FactoryViewSet(ResourceViewSet):
     queryset = Factory.objects.all()
     serializer_class = FactorySerializer
     filterset_class = FactoryFilterSet
+    cache_depends_on = (FACTORIES,)
     keyset_orderings = BY_ID_OR_NAME
 
     def perform_destroy(self, instance: Factory) -> None:
         factory_delete(factory=instance)
+
+
+SPROCKET_ITEM = {"$ref": "#/components/schemas/SprocketRequest"}
+FACTORY_ITEM = {"$ref": "#/components/schemas/FactoryRequest"}
+
+
+class SprocketBulkView(BulkIngestView):
+    """Create many sprocket types at once (manager)."""
+
+    resource = IngestBatch.Resource.SPROCKETS
+    document_key = "sprockets"
+    required_permissions = {"POST": ["inventory.add_sprocket"]}
+    change_permission = "inventory.change_sprocket"
+
+    @bulk_schema(
+        item_schema=SPROCKET_ITEM,
+        document_schema={
+            "type": "object",
+            "description": "The original seed_sprocket_types.json.",
+            "properties": {"sprockets": {"type": "array", "items": SPROCKET_ITEM}},
+            "required": ["sprockets"],
+        },
+        summary="Create many sprocket types",
+        on_conflict=False,
+    )
+    def post(self, request):
+        return super().post(request)
+
+    def write(self, body, *, on_conflict: str, user):
+        return catalogue_bulk_create(body=body, serializer_class=SprocketSerializer)
+
+
+class FactoryBulkView(BulkIngestView):
+    """Create many factories at once (manager)."""
+
+    resource = IngestBatch.Resource.FACTORIES
+    document_key = "factories"
+    required_permissions = {"POST": ["inventory.add_factory"]}
+    change_permission = "inventory.change_factory"
+
+    @bulk_schema(
+        item_schema=FACTORY_ITEM,
+        document_schema={
+            "type": "object",
+            "properties": {"factories": {"type": "array", "items": FACTORY_ITEM}},
+            "required": ["factories"],
+        },
+        summary="Create many factories",
+        on_conflict=False,
+    )
+    def post(self, request):
+        return super().post(request)
+
+    def write(self, body, *, on_conflict: str, user):
+        return catalogue_bulk_create(body=body, serializer_class=FactorySerializer)

@@ -1,5 +1,6 @@
 from django.urls import re_path
 
+from production.api.bulk import ProductionBulkView
 from production.api.views import FactoryChartViewSet, ProductionRecordViewSet
 
 # Literal routes come before the parameterised ones; ids are digits only.
@@ -14,6 +15,7 @@ urlpatterns = [
         FactoryChartViewSet.as_view({"get": "retrieve"}),
         name="factory-chart-data-detail",
     ),
+    re_path(r"^production/bulk/?$", ProductionBulkView.as_view(), name="production-bulk"),
     re_path(
         r"^production/?$",
         ProductionRecordViewSet.as_view({"get": "list", "post": "create"}, basename="production"),

@@ -6,10 +6,11 @@ from rest_framework.response import Response
 from inventory.api.serializers import ChartDataDocumentSerializer, FactoryChartDocumentSerializer
 from inventory.models import Factory
 from production.api.serializers import ProductionRecordSerializer
-from production.filtersets import ProductionRecordFilterSet
+from production.filtersets import FactoryProductionFilterSet, ProductionRecordFilterSet
 from production.models import ProductionRecord
 from production.selectors import production_chart_document
-from production.services import production_window_delete
+from production.services import production_record_delete, production_window_delete
+from sprocket_factory.cache import FACTORIES, PRODUCTION, cached_read
 from sprocket_factory.serializers import RequiredTimeWindowSerializer, TimeWindowSerializer
 from sprocket_factory.viewsets import ResourceViewSet
 
@@ -30,7 +31,13 @@ class ProductionRecordViewSet(ResourceViewSet):
 
     queryset = ProductionRecord.objects.all()
     serializer_class = ProductionRecordSerializer
-    filterset_class = ProductionRecordFilterSet
+    cache_depends_on = (PRODUCTION, FACTORIES)
+
+    @property
+    def filterset_class(self):
+        if self.action == "factory_list":
+            return FactoryProductionFilterSet
+        return ProductionRecordFilterSet
 
     @property
     def keyset_orderings(self) -> dict:
@@ -42,7 +49,7 @@ class ProductionRecordViewSet(ResourceViewSet):
     def default_ordering(self) -> str:
         return next(iter(self.keyset_orderings))
 
-    def list(self, request, *args, **kwargs):
+    def list_uncached(self):
         # Rows go out as the dicts the database gives: no model or serializer per row.
         records = self.filter_queryset(self.get_queryset()).values(*RECORD_FIELDS)
         return self.get_paginated_response(self.paginate_queryset(records))
@@ -52,6 +59,7 @@ class ProductionRecordViewSet(ResourceViewSet):
         summary="One factory's production records",
         responses={200: ProductionRecordSerializer(many=True), 404: OpenApiResponse()},
     )
+    @cached_read(PRODUCTION, FACTORIES)
     def factory_list(self, request, factory_id: int):
         get_object_or_404(Factory.objects.only("id"), pk=factory_id)
         records = self.filter_queryset(self.get_queryset().filter(factory_id=factory_id))
@@ -75,6 +83,9 @@ class ProductionRecordViewSet(ResourceViewSet):
         deleted = production_window_delete(factory=factory, **window.validated_data)
         return Response({"deleted": deleted})
 
+    def perform_destroy(self, instance: ProductionRecord) -> None:
+        production_record_delete(record=instance)
+
 
 class FactoryChartViewSet(viewsets.GenericViewSet):
     """Production in the original challenge's chart-data document shape."""
@@ -88,6 +99,7 @@ class FactoryChartViewSet(viewsets.GenericViewSet):
         parameters=[TimeWindowSerializer],
         responses={200: ChartDataDocumentSerializer, 400: OpenApiResponse()},
     )
+    @cached_read(PRODUCTION, FACTORIES)
     def list(self, request):
         window = self._window(request)
         return Response({"factories": production_chart_document(**window)})
@@ -101,6 +113,7 @@ class FactoryChartViewSet(viewsets.GenericViewSet):
             404: OpenApiResponse(),
         },
     )
+    @cached_read(PRODUCTION, FACTORIES)
     def retrieve(self, request, pk: int):
         get_object_or_404(Factory.objects.only("id"), pk=pk)
         (document,) = production_chart_document(factory_id=pk, **self._window(request))

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from knox.models import AuthToken
@@ -18,6 +19,18 @@ def _ttl(value: str) -> timedelta | None:
     if not value.isdigit() or int(value) < 1:
         raise CommandError("--ttl takes a number of seconds (at least 1) or 'never'.")
     return timedelta(seconds=int(value))
+
+
+def _valid_username(username: str) -> str:
+    user_model = get_user_model()
+    username = username.strip()
+    if not username:
+        raise CommandError("USER must not be empty.")
+    try:
+        user_model._meta.get_field(user_model.USERNAME_FIELD).run_validators(username)
+    except ValidationError as error:
+        raise CommandError(f"USER {username!r}: {' '.join(error.messages)}") from None
+    return username
 
 
 class Command(BaseCommand):
@@ -37,11 +50,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, username: str, group: str, ttl: str, **options) -> None:
         expiry = _ttl(ttl)
+        username = _valid_username(username)
+        try:
+            role = Group.objects.get(name=group)
+        except Group.DoesNotExist:
+            raise CommandError(
+                f"The group {group!r} is missing; run `manage.py migrate`."
+            ) from None
         with transaction.atomic():
             user, created = get_user_model().objects.get_or_create(username=username)
             if created:
                 user.set_unusable_password()
                 user.save(update_fields=["password"])
-            user.groups.add(Group.objects.get(name=group))
+            user.groups.add(role)
             _, token = AuthToken.objects.create(user=user, expiry=expiry)
         self.stdout.write(token)

@@ -1,0 +1,182 @@
+"""Writing validated production rows: PostgreSQL binary COPY, with an ORM-free SQLite fallback.
+
+Every path goes through a staging table except the common one on PostgreSQL — no conflicts
+expected (on_conflict=error) — which COPYs straight into the table inside a savepoint; if a
+row conflicts, the savepoint is rolled back and the staging table names the conflicts.
+"""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import IntegrityError, connection, transaction
+
+from production.ingest import ProductionColumns
+from production.models import ProductionRecord
+from sprocket_factory.bulk import Counts
+
+TABLE = ProductionRecord._meta.db_table
+STAGING = "production_ingest_staging"
+COLUMNS = "factory_id, time, sprocket_production_actual, sprocket_production_goal"
+# Binary COPY of a timestamptz is a big-endian int64 of microseconds since 2000-01-01 UTC,
+# the same bytes as an int8: the rows go out as plain integers, no datetime per row.
+POSTGRES_EPOCH = 946_684_800
+
+
+@dataclass
+class RowConflicts(Exception):
+    """Rows that duplicate an existing record or an earlier row of the same body."""
+
+    existing: list[int]
+    duplicates: list[tuple[int, int]]
+
+
+def _is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _pg_time(unix_seconds: int) -> int:
+    return (unix_seconds - POSTGRES_EPOCH) * 1_000_000
+
+
+def _sqlite_time(unix_seconds: int) -> str:
+    return datetime.fromtimestamp(unix_seconds, UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def _rows(columns: ProductionColumns, positions: Sequence[int] | None) -> Iterator[tuple]:
+    to_time = _pg_time if _is_postgresql() else _sqlite_time
+    f, t, a, g = columns.factory_ids, columns.times, columns.actual, columns.goal
+    if positions is None:
+        for row in zip(f, map(to_time, t), a, g, strict=True):
+            yield row
+    else:
+        for p in positions:
+            yield p, f[p], to_time(t[p]), a[p], g[p]
+
+
+def _copy_into(cursor, table: str, column_sql: str, types: list[str], rows) -> None:
+    with (
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
+
+
+def _stage(cursor, columns: ProductionColumns, positions: Sequence[int]) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
+    if _is_postgresql():
+        cursor.execute(
+            f"CREATE TEMP TABLE {STAGING} (position bigint, factory_id bigint, "
+            "time timestamptz, sprocket_production_actual integer, "
+            "sprocket_production_goal integer) ON COMMIT DROP"
+        )
+        _copy_into(
+            cursor,
+            STAGING,
+            f"position, {COLUMNS}",
+            ["int8", "int8", "int8", "int4", "int4"],
+            _rows(columns, positions),
+        )
+    else:
+        cursor.execute(
+            f"CREATE TEMP TABLE {STAGING} (position integer, factory_id integer, time text, "
+            "sprocket_production_actual integer, sprocket_production_goal integer)"
+        )
+        cursor.executemany(
+            f"INSERT INTO {STAGING} (position, {COLUMNS}) VALUES (%s, %s, %s, %s, %s)",
+            _rows(columns, positions),
+        )
+
+
+def _kept_positions(columns: ProductionColumns, *, keep_last: bool) -> list[int]:
+    """One position per (factory, time): the first in the body, or the last."""
+    kept: dict[tuple[int, int], int] = {}
+    for position, key in enumerate(zip(columns.factory_ids, columns.times, strict=True)):
+        if keep_last or key not in kept:
+            kept[key] = position
+    return sorted(kept.values())
+
+
+def _duplicates_in_body(columns: ProductionColumns) -> list[tuple[int, int]]:
+    first: dict[tuple[int, int], int] = {}
+    duplicates = []
+    for position, key in enumerate(zip(columns.factory_ids, columns.times, strict=True)):
+        if key in first:
+            duplicates.append((position, first[key]))
+        else:
+            first[key] = position
+    return duplicates
+
+
+def _existing_in_staging(cursor, limit: int) -> list[int]:
+    cursor.execute(
+        f"SELECT s.position FROM {STAGING} s JOIN {TABLE} p "
+        "ON p.factory_id = s.factory_id AND p.time = s.time ORDER BY s.position LIMIT %s",
+        [limit],
+    )
+    return [position for (position,) in cursor.fetchall()]
+
+
+def _insert_from_staging(cursor, on_conflict_sql: str) -> int:
+    # Sorted by key, so concurrent ingests lock rows in the same order and never deadlock.
+    cursor.execute(
+        f"INSERT INTO {TABLE} ({COLUMNS}) SELECT {COLUMNS} FROM {STAGING} WHERE true "
+        f"ORDER BY factory_id, time {on_conflict_sql}"
+    )
+    return cursor.rowcount
+
+
+def production_rows_write(
+    columns: ProductionColumns, *, on_conflict: str, conflict_limit: int
+) -> Counts:
+    """Write every row or none (the caller holds the transaction)."""
+    with connection.cursor() as cursor:
+        try:
+            return _write(cursor, columns, on_conflict=on_conflict, conflict_limit=conflict_limit)
+        finally:
+            if not _is_postgresql():
+                cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
+
+
+def _write(cursor, columns: ProductionColumns, *, on_conflict: str, conflict_limit: int) -> Counts:
+    total = len(columns)
+    if on_conflict == "error":
+        if _is_postgresql():
+            try:
+                with transaction.atomic():
+                    _copy_into(
+                        cursor,
+                        TABLE,
+                        COLUMNS,
+                        ["int8", "int8", "int4", "int4"],
+                        _rows(columns, None),
+                    )
+                return Counts(created=total)
+            except IntegrityError:
+                pass
+        duplicates = _duplicates_in_body(columns)
+        _stage(cursor, columns, range(total))
+        existing = _existing_in_staging(cursor, conflict_limit)
+        if existing or duplicates:
+            raise RowConflicts(existing=existing, duplicates=duplicates[:conflict_limit])
+        return Counts(created=_insert_from_staging(cursor, ""))
+
+    kept = _kept_positions(columns, keep_last=on_conflict == "update")
+    _stage(cursor, columns, kept)
+    if on_conflict == "skip":
+        created = _insert_from_staging(cursor, "ON CONFLICT (factory_id, time) DO NOTHING")
+        return Counts(created=created, skipped=total - created)
+    cursor.execute(
+        f"SELECT COUNT(*) FROM {STAGING} s JOIN {TABLE} p "
+        "ON p.factory_id = s.factory_id AND p.time = s.time"
+    )
+    (existing,) = cursor.fetchone()
+    written = _insert_from_staging(
+        cursor,
+        "ON CONFLICT (factory_id, time) DO UPDATE SET "
+        "sprocket_production_actual = excluded.sprocket_production_actual, "
+        "sprocket_production_goal = excluded.sprocket_production_goal",
+    )
+    return Counts(created=written - existing, updated=existing, skipped=total - len(kept))

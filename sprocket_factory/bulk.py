@@ -1,0 +1,103 @@
+"""Bulk request bodies, shared by every `.../bulk` endpoint.
+
+A body is a JSON array of items, `{"items": [...]}`, or the original challenge document of
+the resource (`{"sprockets": [...]}`, `{"factories": [...]}`). Errors are reported the way
+DRF 3.18 reports a list's errors: keyed by the item's index, then field, then messages.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+import orjson
+from django.conf import settings
+from rest_framework import status
+from rest_framework.exceptions import APIException, ParseError, ValidationError
+
+from sprocket_factory.exceptions import BadRequest
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+@dataclass
+class Counts:
+    """What a bulk request did to its rows."""
+
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class BulkBody:
+    """A parsed bulk body: its shape and its items (or document entries)."""
+
+    shape: str
+    items: list
+    digest: str
+
+
+def bulk_body_parse(raw: bytes, *, document_key: str) -> BulkBody:
+    """Parse a bulk body into its shape and list; malformed or mis-shaped → 400."""
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        payload = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise ParseError(f"JSON parse error: {error}") from None
+    if isinstance(payload, list):
+        shape, items = "array", payload
+    elif isinstance(payload, dict) and isinstance(payload.get("items"), list) and len(payload) == 1:
+        shape, items = "items", payload["items"]
+    elif (
+        isinstance(payload, dict)
+        and isinstance(payload.get(document_key), list)
+        and len(payload) == 1
+    ):
+        shape, items = "document", payload[document_key]
+    else:
+        raise BadRequest(
+            f'Send a JSON array of items, {{"items": [...]}}, or {{"{document_key}": [...]}}.'
+        )
+    return BulkBody(shape=shape, items=items, digest=digest)
+
+
+def bulk_rows_check(count: int) -> None:
+    if count > settings.BULK_MAX_ROWS:
+        raise PayloadTooLarge(
+            f"{count} rows is more than BULK_MAX_ROWS ({settings.BULK_MAX_ROWS}); split the body."
+        )
+    if count == 0:
+        raise BadRequest("The body holds no items.")
+
+
+class ItemErrors:
+    """Errors by item index and field, at most BULK_MAX_ERRORS of them listed."""
+
+    def __init__(self) -> None:
+        self.by_item: dict[str, dict[str, list[str]]] = {}
+        self.count = 0
+        self.truncated = False
+
+    def add(self, index: str, field: str, message: str) -> None:
+        self.count += 1
+        if len(self.by_item) < settings.BULK_MAX_ERRORS or index in self.by_item:
+            self.by_item.setdefault(index, {}).setdefault(field, []).append(message)
+        else:
+            self.truncated = True
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def raise_if_any(self) -> None:
+        if not self:
+            return
+        detail: dict = dict(self.by_item)
+        if self.truncated:
+            detail["detail"] = (
+                f"{self.count} errors in all; the first {len(self.by_item)} items with errors "
+                "are listed (BULK_MAX_ERRORS)."
+            )
+        raise ValidationError(detail)
