@@ -3,6 +3,8 @@
 Every path goes through a staging table except the common one on PostgreSQL — no conflicts
 expected (on_conflict=error) — which COPYs straight into the table inside a savepoint; if a
 row conflicts, the savepoint is rolled back and the staging table names the conflicts.
+
+The SQL text here is built only from this module's constants; values always go as parameters.
 """
 
 from collections.abc import Iterator, Sequence
@@ -47,8 +49,7 @@ def _rows(columns: ProductionColumns, positions: Sequence[int] | None) -> Iterat
     to_time = _pg_time if _is_postgresql() else _sqlite_time
     f, t, a, g = columns.factory_ids, columns.times, columns.actual, columns.goal
     if positions is None:
-        for row in zip(f, map(to_time, t), a, g, strict=True):
-            yield row
+        yield from zip(f, map(to_time, t), a, g, strict=True)
     else:
         for p in positions:
             yield p, f[p], to_time(t[p]), a[p], g[p]

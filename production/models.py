@@ -60,7 +60,8 @@ class IngestBatch(models.Model):
     resource = models.CharField(max_length=16, choices=Resource.choices)
     shape = models.CharField(max_length=16, choices=Shape.choices, blank=True)
     on_conflict = models.CharField(max_length=8, choices=OnConflict.choices)
-    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    # NULL, not "", for "no key": the unique constraint below only covers given keys.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
     rows = models.PositiveIntegerField(default=0)
