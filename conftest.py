@@ -64,3 +64,11 @@ def api_client_as(user_in_role):
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache_generations() -> None:
+    """Each test starts with new generations, so no response cached by another test is served."""
+    from sprocket_factory.cache import RESOURCES, cache_generations_bump
+
+    cache_generations_bump(RESOURCES)

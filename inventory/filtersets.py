@@ -1,7 +1,12 @@
 from django_filters import rest_framework as filters
 
 from inventory.models import Factory, Sprocket
-from sprocket_factory.filters import ContainsFilter, TimeFilter, int32_filter
+from sprocket_factory.filters import (
+    ContainsFilter,
+    StrictBooleanFilter,
+    TimeFilter,
+    int32_filter,
+)
 
 
 class SprocketFilterSet(filters.FilterSet):
@@ -27,7 +32,7 @@ class FactoryFilterSet(filters.FilterSet):
     after = TimeFilter(field_name="created_at", lookup_expr="gte")
     before = TimeFilter(field_name="created_at", lookup_expr="lt")
     contains = ContainsFilter(field_name="name")
-    is_active = filters.BooleanFilter()
+    is_active = StrictBooleanFilter()
 
     class Meta:
         model = Factory

@@ -166,7 +166,7 @@ def cached_response(request, resources: Iterable[str], produce: Callable[[], Res
     Called inside a view's action, so authentication and permissions are already checked.
     Only JSON is cached; other formats (the browsable API, CSV) are produced fresh.
     """
-    if request.accepted_renderer.format != "json":
+    if not settings.CACHE_RESPONSES or request.accepted_renderer.format != "json":
         return produce()
     generations = cache_generations_get(resources)
     if generations is None:

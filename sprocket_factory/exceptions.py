@@ -37,7 +37,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
             {"detail": "The request conflicts with existing data (a unique or check rule)."},
             status=status.HTTP_409_CONFLICT,
         )
-    logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
+    logger.error("Unhandled error in %s", context.get("view").__class__.__name__, exc_info=exc)
     return Response(
         {"detail": "Internal server error."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR
     )

@@ -36,7 +36,7 @@ class IntegerListFormField(forms.Field):
             return []
         values = value if isinstance(value, list) else [value]
         try:
-            ids = [int(v) for v in values]
+            ids = [int(part) for v in values for part in str(v).split(",")]
         except (TypeError, ValueError):
             raise ValidationError("Enter whole numbers.") from None
         if any(not 1 <= v <= ID_MAX for v in ids):
@@ -74,3 +74,24 @@ def int32_filter(field_name: str, lookup_expr: str) -> filters.NumberFilter:
         max_value=INT32_MAX,
         decimal_places=0,
     )
+
+
+class StrictBooleanFormField(forms.Field):
+    TRUE = frozenset({"true", "1"})
+    FALSE = frozenset({"false", "0"})
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        lowered = str(value).lower()
+        if lowered in self.TRUE:
+            return True
+        if lowered in self.FALSE:
+            return False
+        raise ValidationError("Enter true or false.")
+
+
+class StrictBooleanFilter(filters.Filter):
+    """true/false (or 1/0); anything else is a 400, not silently no filter."""
+
+    field_class = StrictBooleanFormField

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import orjson
 from django.conf import settings
+from django.core import signing
 from django.db import connection
 from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -21,15 +22,19 @@ from rest_framework.utils.urls import replace_query_param
 
 from sprocket_factory.renderers import dumps
 
+# Cursors are signed: a client can only hand back positions this service gave out.
+CURSOR_SIGNER = signing.Signer(salt="sprocket_factory.pagination.cursor")
+
 
 def _encode(payload: list) -> str:
-    return base64.urlsafe_b64encode(dumps(payload)).decode().rstrip("=")
+    return CURSOR_SIGNER.sign(base64.urlsafe_b64encode(dumps(payload)).decode().rstrip("="))
 
 
 def _decode(token: str) -> list:
     try:
-        payload = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError, orjson.JSONDecodeError):
+        encoded = CURSOR_SIGNER.unsign(token)
+        payload = orjson.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except (signing.BadSignature, binascii.Error, ValueError, orjson.JSONDecodeError):
         raise ValidationError({"cursor": ["Invalid cursor."]}) from None
     if not isinstance(payload, list) or len(payload) != 2 or not isinstance(payload[1], list):
         raise ValidationError({"cursor": ["Invalid cursor."]})
@@ -113,7 +118,7 @@ class KeysetPagination(BasePagination):
         raw = request.query_params.get(self.limit_query_param)
         if raw is None:
             return settings.PAGE_SIZE_DEFAULT
-        if not raw.isdigit() or not 1 <= int(raw) <= settings.PAGE_SIZE_MAX:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= settings.PAGE_SIZE_MAX:
             raise ValidationError(
                 {
                     self.limit_query_param: [

@@ -106,6 +106,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHE_TTL = env.int("CACHE_TTL", default=600)
+# Off only to measure the uncached service (benchmarks/); generations are kept either way.
+CACHE_RESPONSES = env.bool("CACHE_RESPONSES", default=True)
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -26,7 +26,11 @@ def parse_time(value: object) -> datetime:
         raise ValidationError(TIME_FORMAT_HELP, code="invalid")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).replace(microsecond=0)
+    try:
+        return parsed.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:
+        # An offset that carries a time just past year 1 or year 9999.
+        raise ValidationError(TIME_FORMAT_HELP, code="invalid") from None
 
 
 def _from_unix_seconds(seconds: int) -> datetime:
