@@ -68,7 +68,14 @@ class KeysetPagination(BasePagination):
             values = self._key_values(model, fields, raw_values)
             queryset = queryset.filter(self._after_key(model, fields, values, descending))
 
-        order_by = [getattr(F(f), "desc" if descending else "asc")(nulls_last=True) for f in fields]
+        # NULLS LAST only where NULLs can be: on a NOT NULL column it would stop PostgreSQL
+        # from reading a B-tree index backwards for a descending order.
+        order_by = [
+            getattr(F(f), "desc" if descending else "asc")(
+                nulls_last=True if model._meta.get_field(f).null else None
+            )
+            for f in fields
+        ]
         rows = list(queryset.order_by(*order_by)[: limit + 1])
         self.next_url = None
         if len(rows) > limit:
