@@ -72,3 +72,43 @@ def fresh_cache_generations() -> None:
     from sprocket_factory.cache import RESOURCES, cache_generations_bump
 
     cache_generations_bump(RESOURCES)
+
+
+FORBIDDEN_REDIS_COMMANDS = ("scan", "keys")
+
+
+def _stats_redis():
+    """The shared Redis the suite caches in (REDIS_URL), for its command statistics."""
+    import os
+
+    import redis
+
+    url = os.environ.get("REDIS_URL")
+    return redis.Redis.from_url(url, socket_timeout=2) if url else None
+
+
+def pytest_sessionstart(session) -> None:
+    client = _stats_redis()
+    if client is not None:
+        client.config_resetstat()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Fail the run if anything sent SCAN or KEYS to Redis during the whole suite (DESIGN §6)."""
+    client = _stats_redis()
+    if client is None:
+        return
+    stats = client.info("commandstats")
+    used = {
+        name: stats[f"cmdstat_{name}"]["calls"]
+        for name in FORBIDDEN_REDIS_COMMANDS
+        if f"cmdstat_{name}" in stats
+    }
+    # redis-py sends INCR as INCRBY 1.
+    incr_calls = sum(
+        stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("incr", "incrby")
+    )
+    print(f"\nRedis command statistics: INCR/INCRBY {incr_calls}, SCAN/KEYS {used or 'none'}")
+    if used:
+        print(f"Redis received forbidden commands during the suite: {used}")
+        session.exitstatus = 1
