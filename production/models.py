@@ -83,3 +83,31 @@ class IngestBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource} batch {self.pk} ({self.status_code})"
+
+
+class ProductionHourlyRollup(models.Model):
+    """Each factory's actual and goal summed per UTC hour; kept by PostgreSQL triggers.
+
+    Every write to production records — any path, COPY included — changes the rollup in the
+    same transaction, so summaries read hours from here and only the edges from raw rows.
+    """
+
+    factory_id = models.BigIntegerField()
+    hour = models.DateTimeField()
+    sprocket_production_actual = models.BigIntegerField()
+    sprocket_production_goal = models.BigIntegerField()
+    records = models.IntegerField()
+
+    class Meta:
+        ordering = ["factory_id", "hour"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["factory_id", "hour"], name="production_rollup_unique_factory_hour"
+            ),
+            models.CheckConstraint(
+                condition=Q(records__gte=0), name="production_rollup_records_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.factory_id} @ {self.hour:%Y-%m-%d %H:00}"

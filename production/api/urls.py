@@ -1,6 +1,7 @@
 from django.urls import re_path
 
 from production.api.bulk import ProductionBulkView
+from production.api.summary import ProductionSummaryView
 from production.api.views import FactoryChartViewSet, ProductionRecordViewSet
 
 # Literal routes come before the parameterised ones; ids are digits only.
@@ -16,6 +17,7 @@ urlpatterns = [
         name="factory-chart-data-detail",
     ),
     re_path(r"^production/bulk/?$", ProductionBulkView.as_view(), name="production-bulk"),
+    re_path(r"^production/summary/?$", ProductionSummaryView.as_view(), name="production-summary"),
     re_path(
         r"^production/?$",
         ProductionRecordViewSet.as_view({"get": "list", "post": "create"}, basename="production"),

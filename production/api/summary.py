@@ -1,0 +1,68 @@
+from zoneinfo import available_timezones
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from production.models import ProductionRecord
+from production.summary import BUCKETS, production_summary
+from sprocket_factory.cache import FACTORIES, PRODUCTION, cached_read
+from sprocket_factory.filters import ID_MAX
+from sprocket_factory.serializers import TimeWindowSerializer
+
+
+class SummaryQuerySerializer(TimeWindowSerializer):
+    bucket = serializers.ChoiceField(choices=BUCKETS, default="day")
+    factory_id = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=ID_MAX), required=False
+    )
+    tz = serializers.CharField(required=False, max_length=64)
+
+    def validate_tz(self, value: str) -> str:
+        if value not in available_timezones():
+            raise serializers.ValidationError(f"{value!r} is not an IANA time zone name.")
+        return value
+
+
+class SummaryRowSerializer(serializers.Serializer):
+    factory_id = serializers.IntegerField()
+    bucket = serializers.CharField(
+        allow_null=True,
+        help_text="ISO 8601 start of the bucket with its offset in the zone used; null for "
+        "the factory's overall row.",
+    )
+    sprocket_production_actual = serializers.IntegerField()
+    sprocket_production_goal = serializers.IntegerField()
+    attainment = serializers.FloatField(allow_null=True, help_text="actual / goal; null when goal is 0.")
+
+
+class ProductionSummaryView(APIView):
+    """Actual and goal summed per factory per bucket, with attainment."""
+
+    permission_model = ProductionRecord
+
+    @extend_schema(
+        parameters=[
+            SummaryQuerySerializer,
+            OpenApiParameter(
+                "factory_id", int, many=True, description="Repeatable; default every factory."
+            ),
+            OpenApiParameter(
+                "tz", str, description="IANA zone for the buckets; default each factory's own."
+            ),
+        ],
+        responses={200: SummaryRowSerializer(many=True), 400: OpenApiResponse()},
+    )
+    @cached_read(PRODUCTION, FACTORIES)
+    def get(self, request):
+        query = {**request.query_params.dict(), "factory_id": self._factory_ids(request)}
+        params = SummaryQuerySerializer(data=query)
+        params.is_valid(raise_exception=True)
+        return Response(production_summary(**params.validated_data))
+
+    @staticmethod
+    def _factory_ids(request) -> list[str]:
+        return [
+            part for value in request.query_params.getlist("factory_id") for part in value.split(",")
+        ]
