@@ -41,6 +41,29 @@ def _decode(token: str) -> list:
     return payload
 
 
+def keyset_ordering(request, view) -> tuple[str, tuple[str, ...], bool]:
+    """The `ordering` a request asks for (or the view's default): name, fields, descending."""
+    name = request.query_params.get("ordering", view.default_ordering)
+    if name not in view.keyset_orderings:
+        choices = ", ".join(view.keyset_orderings)
+        raise ValidationError({"ordering": [f"Choose one of: {choices}."]})
+    return name, view.keyset_orderings[name], name.startswith("-")
+
+
+def keyset_order(queryset: QuerySet, fields: Sequence[str], descending: bool) -> QuerySet:
+    # NULLS LAST only where NULLs can be: on a NOT NULL column it would stop PostgreSQL
+    # from reading a B-tree index backwards for a descending order.
+    model = queryset.model
+    return queryset.order_by(
+        *(
+            getattr(F(f), "desc" if descending else "asc")(
+                nulls_last=True if model._meta.get_field(f).null else None
+            )
+            for f in fields
+        )
+    )
+
+
 class KeysetPagination(BasePagination):
     """Pages of `limit` rows ordered by a keyset, linked with RFC 8288 `rel="next"`."""
 
@@ -51,13 +74,7 @@ class KeysetPagination(BasePagination):
     def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
         self.request = request
         limit = self._limit(request)
-        ordering_name = request.query_params.get(self.ordering_query_param, view.default_ordering)
-        orderings = view.keyset_orderings
-        if ordering_name not in orderings:
-            choices = ", ".join(orderings)
-            raise ValidationError({self.ordering_query_param: [f"Choose one of: {choices}."]})
-        descending = ordering_name.startswith("-")
-        fields = orderings[ordering_name]
+        ordering_name, fields, descending = keyset_ordering(request, view)
         model = queryset.model
 
         cursor_token = request.query_params.get(self.cursor_query_param)
@@ -68,15 +85,7 @@ class KeysetPagination(BasePagination):
             values = self._key_values(model, fields, raw_values)
             queryset = queryset.filter(self._after_key(model, fields, values, descending))
 
-        # NULLS LAST only where NULLs can be: on a NOT NULL column it would stop PostgreSQL
-        # from reading a B-tree index backwards for a descending order.
-        order_by = [
-            getattr(F(f), "desc" if descending else "asc")(
-                nulls_last=True if model._meta.get_field(f).null else None
-            )
-            for f in fields
-        ]
-        rows = list(queryset.order_by(*order_by)[: limit + 1])
+        rows = list(keyset_order(queryset, fields, descending)[: limit + 1])
         self.next_url = None
         if len(rows) > limit:
             rows = rows[:limit]

@@ -1,5 +1,8 @@
 """JSON rendered by orjson: times in UTC with Z, measures as numbers."""
 
+import csv
+import io
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import orjson
@@ -30,3 +33,28 @@ class ORJSONRenderer(BaseRenderer):
         if data is None:
             return b""
         return dumps(data)
+
+
+class CSVRenderer(BaseRenderer):
+    """`?format=csv`: lists are streamed by their views; this renders what is not streamed."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        rows = [data] if isinstance(data, dict) else list(data or [])
+        if not rows:
+            return b""
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=list(rows[0]), extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _csv_value(v) for k, v in row.items()})
+        return text.getvalue().encode()
+
+
+def _csv_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value

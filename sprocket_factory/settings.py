@@ -183,6 +183,7 @@ PAGE_SIZE_MAX = env.int("PAGE_SIZE_MAX", default=10000)
 CHART_MAX_POINTS = env.int("CHART_MAX_POINTS", default=50000)
 TOKEN_TTL = timedelta(seconds=env.int("TOKEN_TTL", default=30 * 24 * 3600))
 LOGIN_THROTTLE_RATE = env.str("LOGIN_THROTTLE_RATE", default="10/min")
+EXPORT_THROTTLE_RATE = env.str("EXPORT_THROTTLE_RATE", default="60/hour")
 ADMIN_PRODUCTION_COUNT_LIMIT = env.int("ADMIN_PRODUCTION_COUNT_LIMIT", default=10000)
 
 REST_FRAMEWORK = {
@@ -205,7 +206,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "sprocket_factory.pagination.KeysetPagination",
     "EXCEPTION_HANDLER": "sprocket_factory.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"login": LOGIN_THROTTLE_RATE},
+    "DEFAULT_THROTTLE_RATES": {"login": LOGIN_THROTTLE_RATE, "export": EXPORT_THROTTLE_RATE},
     "COERCE_DECIMAL_TO_STRING": False,
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",
 }

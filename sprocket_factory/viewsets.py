@@ -1,10 +1,12 @@
 """The base every resource's viewset declares itself on."""
 
 from rest_framework import viewsets
+from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from sprocket_factory.cache import cached_response
 from sprocket_factory.pagination import KeysetPagination
+from sprocket_factory.renderers import ORJSONRenderer
 
 
 class ResourceViewSet(viewsets.ModelViewSet):
@@ -41,3 +43,16 @@ class ResourceViewSet(viewsets.ModelViewSet):
             self.cache_depends_on,
             lambda: super(ResourceViewSet, self).retrieve(request, *args, **kwargs),
         )
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Errors are JSON whatever format was asked for (a CSV export's 400, for one).
+        renderer = getattr(request, "accepted_renderer", None)
+        if (
+            isinstance(response, Response)
+            and response.status_code >= 400
+            and renderer is not None
+            and renderer.format not in ("json", "api")
+        ):
+            request.accepted_renderer = ORJSONRenderer()
+            request.accepted_media_type = ORJSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)

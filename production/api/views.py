@@ -1,17 +1,23 @@
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from inventory.api.serializers import ChartDataDocumentSerializer, FactoryChartDocumentSerializer
 from inventory.models import Factory
 from production.api.serializers import ProductionRecordSerializer
+from production.export import production_csv_stream
 from production.filtersets import FactoryProductionFilterSet, ProductionRecordFilterSet
 from production.models import ProductionRecord
 from production.selectors import production_chart_document
 from production.services import production_record_delete, production_window_delete
 from sprocket_factory.cache import FACTORIES, PRODUCTION, cached_read
+from sprocket_factory.pagination import keyset_order, keyset_ordering
+from sprocket_factory.renderers import CSVRenderer
 from sprocket_factory.serializers import RequiredTimeWindowSerializer, TimeWindowSerializer
+from sprocket_factory.throttling import ExportRateThrottle
 from sprocket_factory.viewsets import ResourceViewSet
 
 RECORD_FIELDS = (
@@ -49,10 +55,22 @@ class ProductionRecordViewSet(ResourceViewSet):
     def default_ordering(self) -> str:
         return next(iter(self.keyset_orderings))
 
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ExportRateThrottle]
+    export_throttle_scope = "export"
+
+    def is_export(self, request) -> bool:
+        return request.accepted_renderer.format == CSVRenderer.format and self.action in (
+            "list",
+            "factory_list",
+        )
+
     def list_uncached(self):
+        records = self.filter_queryset(self.get_queryset())
+        if self.is_export(self.request):
+            return self._export(records, "production.csv")
         # Rows go out as the dicts the database gives: no model or serializer per row.
-        records = self.filter_queryset(self.get_queryset()).values(*RECORD_FIELDS)
-        return self.get_paginated_response(self.paginate_queryset(records))
+        return self.get_paginated_response(self.paginate_queryset(records.values(*RECORD_FIELDS)))
 
     @extend_schema(
         operation_id="production_factory_list",
@@ -63,7 +81,18 @@ class ProductionRecordViewSet(ResourceViewSet):
     def factory_list(self, request, factory_id: int):
         get_object_or_404(Factory.objects.only("id"), pk=factory_id)
         records = self.filter_queryset(self.get_queryset().filter(factory_id=factory_id))
+        if self.is_export(request):
+            return self._export(records, f"production-factory-{factory_id}.csv")
         return self.get_paginated_response(self.paginate_queryset(records.values(*RECORD_FIELDS)))
+
+    def _export(self, records, filename: str) -> StreamingHttpResponse:
+        _, fields, descending = keyset_ordering(self.request, self)
+        response = StreamingHttpResponse(
+            production_csv_stream(records=keyset_order(records, fields, descending)),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     @extend_schema(
         operation_id="production_factory_window_delete",
