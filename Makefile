@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv run test test-unit lint format
+.PHONY: venv run test test-unit lint format vendor-js
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,9 @@ lint: venv
 format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## Refresh the vendored chart library from the npm registry (needs npm; the copy is committed).
+vendor-js:
+	npm install --no-save --no-audit --no-fund
+	cp node_modules/chart.js/dist/chart.umd.min.js production/static/production/vendor/chart.umd.min.js
+	cp node_modules/chart.js/LICENSE.md production/static/production/vendor/chart.js.LICENSE.md

@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from production.views import dashboard
 from sprocket_factory.health import healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/sprocketFactory/v1/docs", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("dashboard/", dashboard, name="dashboard"),
     path("api-auth/", include("rest_framework.urls")),
     path("sprocketFactory/v1/", include("sprocket_factory.api_urls")),
 ]
