@@ -3,12 +3,14 @@
 Buckets are cut in the zone's local time (weeks start on Monday). On PostgreSQL the whole
 UTC hours inside a bucket come from the hourly rollup and only the edges — a window that
 cuts an hour, or a zone whose midnight is not on a UTC hour (+05:30, +05:45) — from raw
-records. SQLite, the embedded default, sums raw records.
+records. SQLite, the embedded default, sums raw records. SQL text here is built only from
+this module's constants and model table names; values always go as parameters.
 """
 
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -54,7 +56,9 @@ def _local_next(local_start: datetime, bucket: str) -> datetime:
     return local_start.replace(month=local_start.month + 1)
 
 
-def bucket_ranges(lo: datetime, hi: datetime, zone: ZoneInfo, bucket: str, limit: int) -> list[BucketRange]:
+def bucket_ranges(
+    lo: datetime, hi: datetime, zone: ZoneInfo, bucket: str, limit: int
+) -> list[BucketRange]:
     """The buckets of [lo, hi) in `zone`, clipped to the window; more than `limit` → 400."""
     ranges: list[BucketRange] = []
     local_start = _local_floor(lo.astimezone(zone), bucket)
@@ -98,46 +102,79 @@ def _split(bucket_range: BucketRange) -> tuple[list[tuple], list[tuple]]:
     return [(first_hour, last_hour)], raw
 
 
-# One index range scan per (factory, range): (factory_id, hour) on the rollup and
-# (factory_id, time) on the records. A plain join would not use the ranges as index bounds.
-SUMS = """
+# The whole hours of every bucket in one pass over the rollup: width_bucket numbers each hour
+# by the bucket it starts in, and the hours a bucket boundary cuts are left to the raw rows.
+ROLLUP_SUMS = f"""
+SELECT factory_id, width_bucket(hour, %s::timestamptz[]), sum(sprocket_production_actual),
+       sum(sprocket_production_goal)
+FROM {ProductionHourlyRollup._meta.db_table}
+WHERE hour >= %s AND hour < %s AND NOT (hour = ANY(%s::timestamptz[])) {{factories}}
+GROUP BY 1, 2
+"""
+# The edges: one index range scan on (factory_id, time) per factory and edge.
+RAW_SUMS = f"""
 SELECT f.id, x.bucket, s.actual, s.goal
 FROM unnest(%s::bigint[]) AS f(id)
 CROSS JOIN unnest(%s::integer[], %s::timestamptz[], %s::timestamptz[]) AS x(bucket, lo, hi)
 CROSS JOIN LATERAL (
     SELECT sum(t.sprocket_production_actual) AS actual, sum(t.sprocket_production_goal) AS goal
-    FROM {table} t WHERE t.factory_id = f.id AND t.{time} >= x.lo AND t.{time} < x.hi
+    FROM {ProductionRecord._meta.db_table} t
+    WHERE t.factory_id = f.id AND t.time >= x.lo AND t.time < x.hi
 ) AS s
 WHERE s.actual IS NOT NULL
 """
-ROLLUP_SUMS = SUMS.format(table=ProductionHourlyRollup._meta.db_table, time="hour")
-RAW_SUMS = SUMS.format(table=ProductionRecord._meta.db_table, time="time")
 
 
-def _sums_postgresql(factory_ids: list[int], ranges: list[BucketRange]) -> dict:
-    rollup_parts: tuple[list, list, list] = ([], [], [])
+def _sums_postgresql(
+    factory_ids: list[int], ranges: list[BucketRange], *, every_factory: bool
+) -> dict:
+    rollup_buckets: list[int] = []
+    rollup_starts: list[datetime] = []
+    covered_hours: list[tuple[datetime, datetime]] = []
     raw_parts: tuple[list, list, list] = ([], [], [])
     for index, bucket_range in enumerate(ranges):
         rollup, raw = _split(bucket_range)
-        for parts, pieces in ((rollup_parts, rollup), (raw_parts, raw)):
-            for lo, hi in pieces:
-                parts[0].append(index)
-                parts[1].append(lo)
-                parts[2].append(hi)
+        for lo, hi in rollup:
+            rollup_buckets.append(index)
+            rollup_starts.append(lo)
+            covered_hours.append((lo, hi))
+        for lo, hi in raw:
+            raw_parts[0].append(index)
+            raw_parts[1].append(lo)
+            raw_parts[2].append(hi)
+
     sums: dict = defaultdict(lambda: [0, 0])
+
+    def add(factory_id: int, index: int, actual: int, goal: int) -> None:
+        # PostgreSQL sums bigints as numeric.
+        total = sums[(factory_id, index)]
+        total[0] += int(actual)
+        total[1] += int(goal)
+
     with connection.cursor() as cursor:
-        for sql, parts in ((ROLLUP_SUMS, rollup_parts), (RAW_SUMS, raw_parts)):
-            if not parts[0]:
-                continue
-            cursor.execute(sql, [factory_ids, *parts])
+        if covered_hours:
+            lo, hi = covered_hours[0][0], covered_hours[-1][1]
+            cut_hours = [
+                previous_end + HOUR * step
+                for (_, previous_end), (next_start, _) in pairwise(covered_hours)
+                for step in range(int((next_start - previous_end) / HOUR))
+            ]
+            # Every factory: no filter, so PostgreSQL reads the rollup straight through.
+            factories_sql = "" if every_factory else "AND factory_id = ANY(%s)"
+            params = [rollup_starts, lo, hi, cut_hours]
+            if not every_factory:
+                params.append(factory_ids)
+            cursor.execute(ROLLUP_SUMS.format(factories=factories_sql), params)
+            for factory_id, position, actual, goal in cursor.fetchall():
+                add(factory_id, rollup_buckets[position - 1], actual, goal)
+        if raw_parts[0]:
+            cursor.execute(RAW_SUMS, [factory_ids, *raw_parts])
             for factory_id, index, actual, goal in cursor.fetchall():
-                total = sums[(factory_id, index)]
-                total[0] += actual
-                total[1] += goal
+                add(factory_id, index, actual, goal)
     return sums
 
 
-def _sums_from_records(factory_ids: list[int], ranges: list[BucketRange]) -> dict:
+def _sums_from_records(factory_ids: list[int], ranges: list[BucketRange], **_options) -> dict:
     starts = [r.start for r in ranges]
     sums: dict = defaultdict(lambda: [0, 0])
     records = ProductionRecord.objects.filter(
@@ -208,12 +245,14 @@ def production_summary(
             break
         ranges = bucket_ranges(lo, hi, ZoneInfo(zone_name), bucket, max(budget, 0) // len(ids))
         budget -= len(ranges) * len(ids)
-        sums = sums_of(ids, ranges)
+        sums = sums_of(ids, ranges, every_factory=not factory_id and len(by_zone) == 1)
         for factory_id in ids:
             for index, bucket_range in enumerate(ranges):
                 if (factory_id, index) in sums:
                     actual, goal = sums[(factory_id, index)]
-                    rows_by_factory[factory_id].append(_row(factory_id, bucket_range.label, actual, goal))
+                    rows_by_factory[factory_id].append(
+                        _row(factory_id, bucket_range.label, actual, goal)
+                    )
 
     rows: list[dict] = []
     for factory_id in zone_of:
