@@ -10,8 +10,8 @@ this module's constants and model table names; values always go as parameters.
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
-from itertools import pairwise
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
