@@ -8,7 +8,15 @@ class ProductionConfig(AppConfig):
 
     def ready(self) -> None:
         from production import signals  # noqa: F401
+        from sprocket_factory.cache import RESOURCES, cache_generations_bump
         from sprocket_factory.roles import roles_ensure
 
         # Sent for this app after the permissions of every app before it exist.
         post_migrate.connect(roles_ensure, sender=self, dispatch_uid="roles_ensure")
+        # migrate and flush (which also sends post_migrate) change data without saving models.
+        post_migrate.connect(
+            lambda **_: cache_generations_bump(RESOURCES),
+            sender=self,
+            dispatch_uid="cache_generations_bump_after_migrate",
+            weak=False,
+        )

@@ -36,7 +36,7 @@ class RequestBodyLimitMiddleware:
                     {"detail": "Send the body with a Content-Length header."}, status=411
                 )
             return None
-        if not length.isdigit():
+        if not (length.isascii() and length.isdigit()):
             return JsonResponse(
                 {"detail": "The Content-Length header is not a number."}, status=400
             )

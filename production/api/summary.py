@@ -34,7 +34,9 @@ class SummaryRowSerializer(serializers.Serializer):
     )
     sprocket_production_actual = serializers.IntegerField()
     sprocket_production_goal = serializers.IntegerField()
-    attainment = serializers.FloatField(allow_null=True, help_text="actual / goal; null when goal is 0.")
+    attainment = serializers.FloatField(
+        allow_null=True, help_text="actual / goal; null when goal is 0."
+    )
 
 
 class ProductionSummaryView(APIView):
@@ -64,5 +66,7 @@ class ProductionSummaryView(APIView):
     @staticmethod
     def _factory_ids(request) -> list[str]:
         return [
-            part for value in request.query_params.getlist("factory_id") for part in value.split(",")
+            part
+            for value in request.query_params.getlist("factory_id")
+            for part in value.split(",")
         ]

@@ -49,7 +49,9 @@ $$;
 
 CREATE FUNCTION production_rollup_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE production_productionhourlyrollup;
+    -- DELETE, not TRUNCATE: a TRUNCATE of both tables in one statement (manage.py flush)
+    -- may not truncate the rollup again from inside its trigger.
+    DELETE FROM production_productionhourlyrollup;
     RETURN NULL;
 END
 $$;
