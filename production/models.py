@@ -85,21 +85,32 @@ class IngestBatch(models.Model):
         return f"{self.resource} batch {self.pk} ({self.status_code})"
 
 
-class ProductionHourlyRollup(models.Model):
-    """Each factory's actual and goal summed per UTC hour; kept by PostgreSQL triggers.
+class ProductionRollup(models.Model):
+    """Actual and goal summed per factory per UTC period; kept by PostgreSQL triggers.
 
-    Every write to production records — any path, COPY included — changes the rollup in the
-    same transaction, so summaries read hours from here and only the edges from raw rows.
+    Every write to production records — any path, COPY included — changes the rollups in the
+    same transaction. Summaries read whole days and hours from them, and only the edges that
+    a bucket or window cuts from the records.
     """
 
     factory_id = models.BigIntegerField()
-    hour = models.DateTimeField()
     sprocket_production_actual = models.BigIntegerField()
     sprocket_production_goal = models.BigIntegerField()
     records = models.IntegerField()
 
     class Meta:
+        abstract = True
+
+
+class ProductionHourlyRollup(ProductionRollup):
+    """Each factory's production per UTC hour."""
+
+    hour = models.DateTimeField()
+
+    class Meta:
         ordering = ["factory_id", "hour"]
+        # Scans of every factory over a window, and the data's first and last hour.
+        indexes = [models.Index(fields=["hour"], name="production_rollup_hour")]
         constraints = [
             models.UniqueConstraint(
                 fields=["factory_id", "hour"], name="production_rollup_unique_factory_hour"
@@ -111,3 +122,24 @@ class ProductionHourlyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.factory_id} @ {self.hour:%Y-%m-%d %H:00}"
+
+
+class ProductionDailyRollup(ProductionRollup):
+    """Each factory's production per UTC day."""
+
+    day = models.DateTimeField()
+
+    class Meta:
+        ordering = ["factory_id", "day"]
+        indexes = [models.Index(fields=["day"], name="production_daily_rollup_day")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["factory_id", "day"], name="production_daily_rollup_unique_factory_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(records__gte=0), name="production_daily_rollup_records_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.factory_id} @ {self.day:%Y-%m-%d}"

@@ -1,9 +1,9 @@
 """Production summed per factory per bucket (hour, day, week, month) in a time zone.
 
 Buckets are cut in the zone's local time (weeks start on Monday). On PostgreSQL the whole
-UTC hours inside a bucket come from the hourly rollup and only the edges — a window that
-cuts an hour, or a zone whose midnight is not on a UTC hour (+05:30, +05:45) — from raw
-records. SQLite, the embedded default, sums raw records. SQL text here is built only from
+UTC days inside a bucket come from the daily rollup, the whole hours at its edges from the
+hourly rollup, and only what is left — a window that cuts an hour, or a zone whose midnight
+is not on a UTC hour (+05:30, +05:45) — from raw records. SQLite, the embedded default, sums raw records. SQL text here is built only from
 this module's constants and model table names; values always go as parameters.
 """
 
@@ -11,7 +11,6 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -19,11 +18,12 @@ from django.db import connection
 from django.db.models import Max, Min
 
 from inventory.models import Factory
-from production.models import ProductionHourlyRollup, ProductionRecord
+from production.models import ProductionDailyRollup, ProductionHourlyRollup, ProductionRecord
 from sprocket_factory.exceptions import BadRequest
 
 BUCKETS = ("hour", "day", "week", "month")
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -83,35 +83,48 @@ def bucket_ranges(
     return ranges
 
 
-def _ceil_hour(moment: datetime) -> datetime:
-    floor = moment.replace(minute=0, second=0, microsecond=0)
-    return floor if floor == moment else floor + HOUR
+def _floor(moment: datetime, unit: timedelta) -> datetime:
+    """The start of the UTC `unit` (hour, day) holding `moment`."""
+    seconds = int(moment.timestamp())
+    return datetime.fromtimestamp(seconds - seconds % int(unit.total_seconds()), UTC)
 
 
-def _split(bucket_range: BucketRange) -> tuple[list[tuple], list[tuple]]:
-    """(rollup parts, raw parts) of one bucket: whole UTC hours, and the edges around them."""
-    first_hour = _ceil_hour(bucket_range.start)
-    last_hour = bucket_range.end.replace(minute=0, second=0, microsecond=0)
-    if first_hour >= last_hour:
-        return [], [(bucket_range.start, bucket_range.end)]
-    raw = []
-    if bucket_range.start < first_hour:
-        raw.append((bucket_range.start, first_hour))
-    if last_hour < bucket_range.end:
-        raw.append((last_hour, bucket_range.end))
-    return [(first_hour, last_hour)], raw
+def _ceil(moment: datetime, unit: timedelta) -> datetime:
+    floor = _floor(moment, unit)
+    return floor if floor == moment else floor + unit
 
 
-# The whole hours of every bucket in one pass over the rollup: width_bucket numbers each hour
-# by the bucket it starts in, and the hours a bucket boundary cuts are left to the raw rows.
-ROLLUP_SUMS = f"""
-SELECT factory_id, width_bucket(hour, %s::timestamptz[]), sum(sprocket_production_actual),
-       sum(sprocket_production_goal)
-FROM {ProductionHourlyRollup._meta.db_table}
-WHERE hour >= %s AND hour < %s AND NOT (hour = ANY(%s::timestamptz[])) {{factories}}
-GROUP BY 1, 2
+def _split(start: datetime, end: datetime, units=(DAY, HOUR)) -> tuple[dict, list]:
+    """[start, end) as whole UTC days, then whole hours at its edges, then raw edges."""
+    if not units:
+        return {}, [(start, end)]
+    unit, finer = units[0], units[1:]
+    first, last = _ceil(start, unit), _floor(end, unit)
+    if first >= last:
+        return _split(start, end, finer)
+    parts, raw = {unit: [(first, last)]}, []
+    for lo, hi in ((start, first), (last, end)):
+        if lo < hi:
+            finer_parts, finer_raw = _split(lo, hi, finer)
+            for finer_unit, pieces in finer_parts.items():
+                parts.setdefault(finer_unit, []).extend(pieces)
+            raw.extend(finer_raw)
+    return parts, raw
+
+
+# Per (range, factory) sums from a rollup: an index range scan on its period per range.
+ROLLUP_SUMS = """
+SELECT s.factory_id, x.bucket, s.actual, s.goal
+FROM unnest(%s::integer[], %s::timestamptz[], %s::timestamptz[]) AS x(bucket, lo, hi)
+CROSS JOIN LATERAL (
+    SELECT t.factory_id, sum(t.sprocket_production_actual) AS actual,
+           sum(t.sprocket_production_goal) AS goal
+    FROM {table} t WHERE t.{period} >= x.lo AND t.{period} < x.hi {factories}
+    GROUP BY t.factory_id
+) AS s
 """
-# The edges: one index range scan on (factory_id, time) per factory and edge.
+ROLLUPS = {DAY: ProductionDailyRollup, HOUR: ProductionHourlyRollup}
+# The raw edges: one index range scan on (factory_id, time) per factory and edge.
 RAW_SUMS = f"""
 SELECT f.id, x.bucket, s.actual, s.goal
 FROM unnest(%s::bigint[]) AS f(id)
@@ -128,50 +141,41 @@ WHERE s.actual IS NOT NULL
 def _sums_postgresql(
     factory_ids: list[int], ranges: list[BucketRange], *, every_factory: bool
 ) -> dict:
-    rollup_buckets: list[int] = []
-    rollup_starts: list[datetime] = []
-    covered_hours: list[tuple[datetime, datetime]] = []
+    by_unit: dict[timedelta, tuple[list, list, list]] = {unit: ([], [], []) for unit in ROLLUPS}
     raw_parts: tuple[list, list, list] = ([], [], [])
     for index, bucket_range in enumerate(ranges):
-        rollup, raw = _split(bucket_range)
-        for lo, hi in rollup:
-            rollup_buckets.append(index)
-            rollup_starts.append(lo)
-            covered_hours.append((lo, hi))
-        for lo, hi in raw:
-            raw_parts[0].append(index)
-            raw_parts[1].append(lo)
-            raw_parts[2].append(hi)
+        parts, raw = _split(bucket_range.start, bucket_range.end)
+        for unit, pieces in [*parts.items(), (None, raw)]:
+            columns = raw_parts if unit is None else by_unit[unit]
+            for lo, hi in pieces:
+                columns[0].append(index)
+                columns[1].append(lo)
+                columns[2].append(hi)
 
     sums: dict = defaultdict(lambda: [0, 0])
+    with connection.cursor() as cursor:
+        for unit, columns in by_unit.items():
+            if not columns[0]:
+                continue
+            model = ROLLUPS[unit]
+            period = "day" if unit == DAY else "hour"
+            # Every factory: no filter, so the scan reads each period's rows straight through.
+            factories = "" if every_factory else "AND t.factory_id = ANY(%s)"
+            sql = ROLLUP_SUMS.format(table=model._meta.db_table, period=period, factories=factories)
+            cursor.execute(sql, [*columns] if every_factory else [*columns, factory_ids])
+            _add(sums, cursor.fetchall())
+        if raw_parts[0]:
+            cursor.execute(RAW_SUMS, [factory_ids, *raw_parts])
+            _add(sums, cursor.fetchall())
+    return sums
 
-    def add(factory_id: int, index: int, actual: int, goal: int) -> None:
+
+def _add(sums: dict, rows) -> None:
+    for factory_id, index, actual, goal in rows:
         # PostgreSQL sums bigints as numeric.
         total = sums[(factory_id, index)]
         total[0] += int(actual)
         total[1] += int(goal)
-
-    with connection.cursor() as cursor:
-        if covered_hours:
-            lo, hi = covered_hours[0][0], covered_hours[-1][1]
-            cut_hours = [
-                previous_end + HOUR * step
-                for (_, previous_end), (next_start, _) in pairwise(covered_hours)
-                for step in range(int((next_start - previous_end) / HOUR))
-            ]
-            # Every factory: no filter, so PostgreSQL reads the rollup straight through.
-            factories_sql = "" if every_factory else "AND factory_id = ANY(%s)"
-            params = [rollup_starts, lo, hi, cut_hours]
-            if not every_factory:
-                params.append(factory_ids)
-            cursor.execute(ROLLUP_SUMS.format(factories=factories_sql), params)
-            for factory_id, position, actual, goal in cursor.fetchall():
-                add(factory_id, rollup_buckets[position - 1], actual, goal)
-        if raw_parts[0]:
-            cursor.execute(RAW_SUMS, [factory_ids, *raw_parts])
-            for factory_id, index, actual, goal in cursor.fetchall():
-                add(factory_id, index, actual, goal)
-    return sums
 
 
 def _sums_from_records(factory_ids: list[int], ranges: list[BucketRange], **_options) -> dict:
