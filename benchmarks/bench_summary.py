@@ -27,7 +27,9 @@ FULL_SCAN = (
 
 
 def exists(database: str) -> bool:
-    return psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{database}'").strip() == "1"
+    return (
+        psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{database}'").strip() == "1"
+    )
 
 
 def main() -> None:

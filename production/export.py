@@ -8,8 +8,11 @@ import csv
 import io
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, F, Func, QuerySet
+
+from sprocket_factory.db import statement_timeout_set_local
 
 CSV_COLUMNS = ("id", "factory_id", "time", "sprocket_production_actual", "sprocket_production_goal")
 FLUSH_BYTES = 64 * 1024
@@ -31,9 +34,14 @@ def _postgresql_rows(records: QuerySet) -> Iterator[bytes]:
         "id", "factory_id", "iso_time", "sprocket_production_actual", "sprocket_production_goal"
     )
     sql, params = query.query.sql_with_params()
+    with transaction.atomic():
+        statement_timeout_set_local(settings.EXPORT_STATEMENT_TIMEOUT)
+        yield from _copy_out(sql, params)
+
+
+def _copy_out(sql: str, params) -> Iterator[bytes]:
     buffer = bytearray()
     with (
-        transaction.atomic(),
         connection.cursor() as cursor,
         connection.wrap_database_errors,
         cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy,

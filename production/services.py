@@ -14,6 +14,7 @@ from production.ingest import ProductionColumns, production_row_count, productio
 from production.models import IngestBatch, ProductionRecord
 from sprocket_factory.bulk import BulkBody, Counts, ItemErrors, bulk_body_parse, bulk_rows_check
 from sprocket_factory.cache import FACTORIES, PRODUCTION, cache_generations_bump_on_commit
+from sprocket_factory.db import statement_timeout_set_local
 from sprocket_factory.exceptions import Conflict
 
 
@@ -137,6 +138,7 @@ def ingest_batch_run(
         body = bulk_body_parse(raw, document_key=document_key)
         batch.shape = body.shape
         with transaction.atomic():
+            statement_timeout_set_local(settings.BULK_STATEMENT_TIMEOUT)
             try:
                 with transaction.atomic():
                     batch.save()

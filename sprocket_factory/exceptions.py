@@ -2,10 +2,11 @@
 
 import logging
 
-from django.db import IntegrityError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError
 from django.http import JsonResponse
 from django.views import defaults
+from psycopg.errors import QueryCanceled
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
@@ -31,6 +32,18 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         return Response(
             {"detail": "Other records still refer to this object; it cannot be deleted."},
             status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, OperationalError | InterfaceError):
+        timed_out = isinstance(exc.__cause__, QueryCanceled)
+        logger.warning("Database error answered 503: %s", exc)
+        return Response(
+            {
+                "detail": "The query ran longer than DATABASE_STATEMENT_TIMEOUT; ask for less."
+                if timed_out
+                else "The database is unavailable; try again shortly."
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
         )
     if isinstance(exc, IntegrityError):
         return Response(

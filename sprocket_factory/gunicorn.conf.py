@@ -1,6 +1,15 @@
-"""gunicorn settings: `gunicorn -c sprocket_factory/gunicorn.conf.py`. Each can be set from the environment."""
+"""gunicorn settings: `gunicorn -c sprocket_factory/gunicorn.conf.py`. Each can be set from
+the environment."""
 
 import os
+import shutil
+import tempfile
+
+# Prometheus counters of every worker go to files in one folder, so /metrics adds them up.
+# Set before any worker imports prometheus_client.
+metrics_dir = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="sprocket-factory-metrics-")
+)
 
 wsgi_app = "sprocket_factory.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
@@ -20,3 +29,18 @@ limit_request_fields = 100
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+
+def on_starting(server) -> None:
+    """Counters left by an earlier run of the server would be added to this one's."""
+    for entry in os.scandir(metrics_dir):
+        if entry.is_file():
+            os.unlink(entry.path)
+        else:
+            shutil.rmtree(entry.path)
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -3,11 +3,13 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from production.views import dashboard
-from sprocket_factory.health import healthz
+from sprocket_factory.health import ReadinessView, healthz, metrics
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/sprocketFactory/v1/docs", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    path("readyz", ReadinessView.as_view(), name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("dashboard/", dashboard, name="dashboard"),
     path("api-auth/", include("rest_framework.urls")),

@@ -1,5 +1,6 @@
 from zoneinfo import available_timezones
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -8,15 +9,12 @@ from rest_framework.views import APIView
 from production.models import ProductionRecord
 from production.summary import BUCKETS, production_summary
 from sprocket_factory.cache import FACTORIES, PRODUCTION, cached_read
-from sprocket_factory.filters import ID_MAX
+from sprocket_factory.filters import IntegerListFormField
 from sprocket_factory.serializers import TimeWindowSerializer
 
 
 class SummaryQuerySerializer(TimeWindowSerializer):
     bucket = serializers.ChoiceField(choices=BUCKETS, default="day")
-    factory_id = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=ID_MAX), required=False
-    )
     tz = serializers.CharField(required=False, max_length=64)
 
     def validate_tz(self, value: str) -> str:
@@ -58,15 +56,17 @@ class ProductionSummaryView(APIView):
     )
     @cached_read(PRODUCTION, FACTORIES)
     def get(self, request):
-        query = {**request.query_params.dict(), "factory_id": self._factory_ids(request)}
-        params = SummaryQuerySerializer(data=query)
+        params = SummaryQuerySerializer(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
-        return Response(production_summary(**params.validated_data))
+        return Response(
+            production_summary(**params.validated_data, factory_id=self._factory_ids(request))
+        )
 
     @staticmethod
-    def _factory_ids(request) -> list[str]:
-        return [
-            part
-            for value in request.query_params.getlist("factory_id")
-            for part in value.split(",")
-        ]
+    def _factory_ids(request) -> list[int]:
+        """`factory_id` read the way every list reads it (repeatable, or a comma list)."""
+        values = [v for v in request.query_params.getlist("factory_id") if v]
+        try:
+            return IntegerListFormField(required=False).clean(values)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"factory_id": error.messages}) from None
