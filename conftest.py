@@ -112,3 +112,18 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     if used:
         print(f"Redis received forbidden commands during the suite: {used}")
         session.exitstatus = 1
+
+
+@pytest.fixture
+def manager(api_client_as):
+    return api_client_as("manager")
+
+
+@pytest.fixture
+def operator(api_client_as):
+    return api_client_as("operator")
+
+
+@pytest.fixture
+def viewer(api_client_as):
+    return api_client_as("viewer")

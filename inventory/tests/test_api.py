@@ -33,17 +33,6 @@ pytestmark = pytest.mark.django_db
 with_and_without_slash = pytest.mark.parametrize("slash", ["", "/"], ids=["no-slash", "slash"])
 
 
-@pytest.fixture(autouse=True)
-def plain_http(settings):
-    # With DATABASE_URL set, DEBUG is off and SECURE_SSL_REDIRECT would send these to https.
-    settings.SECURE_SSL_REDIRECT = False
-
-
-@pytest.fixture
-def manager(api_client_as):
-    return api_client_as("manager")
-
-
 def source_sprockets() -> list[dict]:
     return json.loads((SOURCE_DIR / "seed_sprocket_types.json").read_text())["sprockets"]
 

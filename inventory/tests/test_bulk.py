@@ -17,17 +17,6 @@ SOURCE_DIR = settings.BASE_DIR / "fixtures" / "source"
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def plain_http(settings):
-    # With DATABASE_URL set, DEBUG is off and SECURE_SSL_REDIRECT would send these to https.
-    settings.SECURE_SSL_REDIRECT = False
-
-
-@pytest.fixture
-def manager(api_client_as):
-    return api_client_as("manager")
-
-
 def post(client, url: str, body):
     return client.post(url, data=json.dumps(body), content_type="application/json")
 

@@ -20,12 +20,6 @@ SMALL_MEASURES = {"pitch_diameter": 1, "outside_diameter": 2, "pitch": 1}
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def plain_http(settings):
-    # With DATABASE_URL set, DEBUG is off and SECURE_SSL_REDIRECT would send these to https.
-    settings.SECURE_SSL_REDIRECT = False
-
-
 def created_at(model_factory, when: datetime, **fields):
     """An object whose created_at is `when` (auto_now_add ignores a value given on create)."""
     obj = model_factory(**fields)

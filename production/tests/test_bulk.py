@@ -23,22 +23,6 @@ FIRST_MINUTE_UNIX = 1611194818
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def plain_http(settings):
-    # With DATABASE_URL set, DEBUG is off and SECURE_SSL_REDIRECT would send these to https.
-    settings.SECURE_SSL_REDIRECT = False
-
-
-@pytest.fixture
-def manager(api_client_as):
-    return api_client_as("manager")
-
-
-@pytest.fixture
-def operator(api_client_as):
-    return api_client_as("operator")
-
-
 @pytest.fixture
 def plant():
     return FactoryFactory(name="Plant Berlin")

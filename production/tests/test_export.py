@@ -34,11 +34,6 @@ def no_throttle_history() -> None:
     cache.clear()
 
 
-@pytest.fixture
-def viewer(api_client_as):
-    return api_client_as("viewer")
-
-
 def export_text(response) -> str:
     assert response.status_code == 200, response.content
     assert response.streaming

@@ -24,12 +24,6 @@ LINK = re.compile(r'^<(?P<url>[^<>]+)>; rel="next"$')
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def plain_http(settings):
-    # With DATABASE_URL set, DEBUG is off and SECURE_SSL_REDIRECT would send these to https.
-    settings.SECURE_SSL_REDIRECT = False
-
-
 def create_records(factory: Factory, count: int, start: datetime = FIRST_MINUTE, step=MINUTE):
     # Built here, not by ProductionRecordFactory: production/tests/factories.py does not import
     # (its `factory` field shadows the factory_boy module inside the class body).

@@ -82,16 +82,6 @@ def plants() -> list[Factory]:
     return [first, second]
 
 
-@pytest.fixture
-def operator(api_client_as):
-    return api_client_as("operator")
-
-
-@pytest.fixture
-def manager(api_client_as):
-    return api_client_as("manager")
-
-
 def post_bulk(client, rows: list[dict], on_conflict: str):
     return client.post(
         f"{BULK}?on_conflict={on_conflict}", data=json.dumps(rows), content_type="application/json"

@@ -17,17 +17,6 @@ SPROCKET = {"teeth": 5, "pitch_diameter": 5, "outside_diameter": 6, "pitch": 1}
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def plain_http(settings):
-    # With DATABASE_URL set, DEBUG is off and SECURE_SSL_REDIRECT would send these to https.
-    settings.SECURE_SSL_REDIRECT = False
-
-
-@pytest.fixture
-def manager(api_client_as):
-    return api_client_as("manager")
-
-
 class ViewSpy:
     """Stands in for the rest of the stack, to see whether a request got past the middleware."""
 

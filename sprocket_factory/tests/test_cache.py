@@ -38,22 +38,6 @@ DATA_TABLES = ("production_productionrecord", "inventory_")
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def plain_http(settings):
-    # With DATABASE_URL set, DEBUG is off and SECURE_SSL_REDIRECT would send these to https.
-    settings.SECURE_SSL_REDIRECT = False
-
-
-@pytest.fixture
-def manager(api_client_as):
-    return api_client_as("manager")
-
-
-@pytest.fixture
-def viewer(api_client_as):
-    return api_client_as("viewer")
-
-
 @pytest.fixture
 def plant():
     return FactoryFactory(name="Plant Berlin")

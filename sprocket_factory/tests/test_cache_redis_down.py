@@ -128,11 +128,6 @@ def private_cache(settings, private_redis, failed_bumps_reset):
     settings.SECURE_SSL_REDIRECT = False
 
 
-@pytest.fixture
-def manager(api_client_as):
-    return api_client_as("manager")
-
-
 def timed_get(client, url: str):
     started = time.monotonic()
     response = client.get(url)

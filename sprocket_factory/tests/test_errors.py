@@ -21,17 +21,6 @@ VALID_SPROCKET = {"teeth": 5, "pitch_diameter": 5, "outside_diameter": 6, "pitch
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def plain_http(settings):
-    # With DATABASE_URL set, DEBUG is off and SECURE_SSL_REDIRECT would send these to https.
-    settings.SECURE_SSL_REDIRECT = False
-
-
-@pytest.fixture
-def manager(api_client_as):
-    return api_client_as("manager")
-
-
 def assert_json(response) -> dict:
     assert response["Content-Type"].startswith("application/json")
     return json.loads(response.content)
