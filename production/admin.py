@@ -6,7 +6,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-from production.models import ProductionRecord
+from production.models import IngestBatch, ProductionRecord
 from production.services import production_record_delete, production_records_delete
 
 
@@ -90,3 +90,34 @@ class ProductionRecordAdmin(admin.ModelAdmin):
         factory_widget = AutocompleteSelect(self.model._meta.get_field("factory"), self.admin_site)
         filter_script = forms.Media(js=["production/admin_factory_filter.js"])
         return super().media + factory_widget.media + filter_script
+
+
+@admin.register(IngestBatch)
+class IngestBatchAdmin(admin.ModelAdmin):
+    """The audit of bulk requests: read-only."""
+
+    list_display = (
+        "id",
+        "created_at",
+        "user",
+        "resource",
+        "shape",
+        "on_conflict",
+        "status_code",
+        "rows",
+        "created",
+        "updated",
+        "skipped",
+    )
+    list_filter = ("resource", "status_code", "on_conflict")
+    search_fields = ("user__username", "idempotency_key")
+    list_select_related = ("user",)
+    paginator = BoundedCountPaginator
+    show_full_result_count = False
+    list_per_page = 100
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -204,7 +204,11 @@ LOGGING = {
                 *(
                     [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
                     if LOG_FORMAT == "json"
-                    else [structlog.dev.ConsoleRenderer(colors=False)]
+                    else [
+                        structlog.dev.ConsoleRenderer(
+                            colors=False, exception_formatter=structlog.dev.plain_traceback
+                        )
+                    ]
                 ),
             ],
         }
@@ -288,6 +292,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "sprocket_factory.schema.describe_link_header",
+        "sprocket_factory.schema.describe_error_responses",
     ],
 }
 

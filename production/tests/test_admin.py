@@ -198,3 +198,28 @@ def test_the_change_list_count_stops_one_past_the_configured_limit(staff_client,
 
     assert response.context["cl"].result_count == 501
     assert response.context["cl"].full_result_count is None
+
+
+def test_the_ingest_batch_audit_lists_bulk_requests_read_only(staff_client, django_user_model):
+    from production.models import IngestBatch
+
+    batch = IngestBatch.objects.create(
+        user=django_user_model.objects.get(username="admin"),
+        resource="production",
+        shape="array",
+        on_conflict="error",
+        request_hash="0" * 64,
+        status_code=201,
+        rows=3,
+        created=3,
+    )
+
+    listing = staff_client.get("/admin/production/ingestbatch/")
+    detail = staff_client.get(f"/admin/production/ingestbatch/{batch.pk}/change/")
+    add = staff_client.get("/admin/production/ingestbatch/add/")
+
+    assert listing.status_code == 200
+    assert [b.pk for b in listing.context["cl"].result_list] == [batch.pk]
+    assert detail.status_code == 200
+    assert "_save" not in detail.content.decode()
+    assert add.status_code == 403
