@@ -7,33 +7,37 @@ PORT ?= 8000
 
 .PHONY: venv run test test-unit lint format vendor-js
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.dev
 
 ## Set up, migrate, load the original data (into an empty database) and serve on $(HOST):$(PORT).
-run: venv
+run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_original_data
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## Set up and run the whole suite (PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set).
-test: venv
+test: $(VENV)/.dev
 	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 ## The unit tests only (no servers started), e.g. on the embedded default.
-test-unit: venv
+test-unit: $(VENV)/.dev
 	$(BIN)/pytest -m "not system" $(PYTEST_ARGS)
 
-lint: venv
+lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: venv
+format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
