@@ -21,6 +21,8 @@ from sprocket_factory.times import TIME_FORMAT_HELP, parse_time
 ACTUAL = "sprocket_production_actual"
 GOAL = "sprocket_production_goal"
 RECORD_FIELDS = frozenset({"id", "factory_id", "time", ACTUAL, GOAL})
+ENTRY_FIELDS = frozenset({"factory"})
+DOCUMENT_FACTORY_FIELDS = frozenset({"id", "name", "chart_data"})
 CHART_FIELDS = (ACTUAL, GOAL, "time")
 # The range of years PostgreSQL and Python both keep: 0001-01-01 .. 9999-12-31.
 EPOCH_MIN = int(datetime(1, 1, 1, tzinfo=UTC).timestamp())
@@ -113,6 +115,11 @@ def production_rows_from_document(entries: list, errors: ItemErrors) -> Producti
         if not isinstance(factory, dict) or not isinstance(factory.get("chart_data"), dict):
             errors.add(str(position), "factory", 'Expected {"factory": {"chart_data": {...}}}.')
             continue
+        unknown = sorted((entry.keys() - ENTRY_FIELDS) | (factory.keys() - DOCUMENT_FACTORY_FIELDS))
+        if unknown:
+            for field_name in unknown:
+                errors.add(str(position), field_name, "This field does not exist.")
+            continue
         factory_id, name = factory.get("id"), factory.get("name")
         if factory_id is not None:
             if type(factory_id) is not int or not 1 <= factory_id <= ID_MAX:
@@ -120,10 +127,10 @@ def production_rows_from_document(entries: list, errors: ItemErrors) -> Producti
                 continue
         elif name is None:
             name = f"Factory {position + 1}"
-        elif isinstance(name, str) and 0 < len(name.strip()) <= 200:
+        elif isinstance(name, str) and 0 < len(name.strip()) <= 200 and "\x00" not in name:
             name = name.strip()
         else:
-            errors.add(str(position), "name", "A factory name is 1 to 200 characters.")
+            errors.add(str(position), "name", "A factory name is 1 to 200 characters, no NUL.")
             continue
         wanted.append((position, factory_id, name))
 

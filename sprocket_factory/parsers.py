@@ -13,3 +13,15 @@ class ORJSONParser(BaseParser):
             return orjson.loads(stream.read() if stream is not None else b"")
         except orjson.JSONDecodeError as error:
             raise ParseError(f"JSON parse error: {error}") from None
+
+
+class RawJSONParser(BaseParser):
+    """The body's bytes, unparsed: bulk views parse (and bound) it themselves.
+
+    A parser is still needed: session authentication's CSRF check makes DRF parse the body.
+    """
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+        return stream.read() if stream is not None else b""

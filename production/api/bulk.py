@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from production.models import IngestBatch
 from production.services import ingest_batch_run, production_bulk_ingest
+from sprocket_factory.parsers import RawJSONParser
 
 BULK_RESULT = {
     "type": "object",
@@ -78,7 +79,7 @@ class BulkIngestView(APIView):
 
     resource: str
     document_key: str
-    parser_classes = []
+    parser_classes = [RawJSONParser]
 
     def write(self, body, *, on_conflict: str, user):
         raise NotImplementedError
@@ -96,7 +97,8 @@ class BulkIngestView(APIView):
         idempotency_key = request.headers.get("Idempotency-Key")
         if idempotency_key is not None and not 0 < len(idempotency_key) <= 200:
             raise ValidationError({"Idempotency-Key": ["Send 1 to 200 characters."]})
-        raw = request.stream.read() if request.stream is not None else b""
+        # An empty body leaves DRF's own empty data, not bytes.
+        raw = request.data if isinstance(request.data, bytes) else b""
         outcome = ingest_batch_run(
             resource=self.resource,
             raw=raw,
