@@ -4,12 +4,16 @@ A write bumps its resource's generation (one INCR) after commit, so every later 
 a new key and never sees an older response; old entries simply expire (CACHE_TTL). Nothing
 is ever searched for or deleted by pattern.
 
-Redis being down never fails a request: reads go to the database, a warning is logged, and a
-bump that could not be made is retried before this process serves from the cache again.
+Redis being down never fails a request: reads go to the database and a warning is logged.
+After any failed Redis call a process trusts the cache again only once it has bumped every
+generation: a bump lost in the outage, by this process or another, cannot leave an old entry
+in service. A watchdog thread pings Redis (CACHE_WATCHDOG_SECONDS), so an idle process
+notices an outage too, and makes that recovery bump as soon as Redis answers again.
 """
 
 import hashlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -32,6 +36,9 @@ RESOURCES = (SPROCKETS, FACTORIES, PRODUCTION)
 
 _failed_bumps: set[str] = set()
 _failed_bumps_lock = threading.Lock()
+# Set by any failed Redis call; cleared once every generation has been bumped again.
+_cache_outage = threading.Event()
+_watchdog_pid: int | None = None
 
 
 def _generation_key(resource: str) -> str:
@@ -64,15 +71,59 @@ def _bump_one(resource: str) -> None:
         client.set(key, _fresh_generation())
 
 
+def _outage_begins(what: str) -> None:
+    logger.warning("Cache unavailable (%s): serving from the database", what)
+    _cache_outage.set()
+
+
+def _outage_ends() -> bool:
+    """True when the cache can be trusted: no outage, or every generation bumped since."""
+    if not _cache_outage.is_set():
+        return True
+    try:
+        for resource in RESOURCES:
+            _bump_one(resource)
+    except Exception:
+        return False
+    with _failed_bumps_lock:
+        _failed_bumps.clear()
+    _cache_outage.clear()
+    logger.warning("Cache reachable again: every generation bumped")
+    return True
+
+
+def _watch(interval: float) -> None:
+    while True:
+        time.sleep(interval)
+        if _cache_outage.is_set():
+            _outage_ends()
+            continue
+        try:
+            _redis_client().ping()
+        except Exception:
+            _outage_begins("ping")
+
+
+def _ensure_watchdog() -> None:
+    """One watchdog thread per process (started after gunicorn forks), for Redis only."""
+    global _watchdog_pid
+    if _watchdog_pid == os.getpid() or _redis_client() is None:
+        return
+    _watchdog_pid = os.getpid()
+    threading.Thread(
+        target=_watch, args=(settings.CACHE_WATCHDOG_SECONDS,), name="cache-watchdog", daemon=True
+    ).start()
+
+
 def cache_generations_bump(resources: Iterable[str]) -> None:
-    """Bump each resource's generation now (one INCR each); a failure is kept for retry."""
+    """Bump each resource's generation now (one INCR each)."""
     for resource in resources:
         try:
             _bump_one(resource)
         except Exception:
-            logger.warning("Cache unavailable: could not bump %s; will retry", resource)
             with _failed_bumps_lock:
                 _failed_bumps.add(resource)
+            _outage_begins(f"could not bump {resource}")
 
 
 class _BumpOnCommit:
@@ -98,27 +149,11 @@ def cache_generations_bump_on_commit(*resources: str) -> None:
             transaction.on_commit(_BumpOnCommit(resource))
 
 
-def _retry_failed_bumps() -> bool:
-    """True when no bump is outstanding (after retrying those that are)."""
-    with _failed_bumps_lock:
-        pending = set(_failed_bumps)
-    if not pending:
-        return True
-    try:
-        for resource in pending:
-            _bump_one(resource)
-            with _failed_bumps_lock:
-                _failed_bumps.discard(resource)
-    except Exception:
-        return False
-    logger.warning("Cache reachable again: outstanding generation bumps made")
-    return True
-
-
 def cache_generations_get(resources: Iterable[str]) -> tuple[int, ...] | None:
     """The current generation of each resource, or None when the cache cannot be trusted."""
     resources = tuple(resources)
-    if not _retry_failed_bumps():
+    _ensure_watchdog()
+    if not _outage_ends():
         return None
     keys = [_generation_key(r) for r in resources]
     try:
@@ -128,7 +163,7 @@ def cache_generations_get(resources: Iterable[str]) -> tuple[int, ...] | None:
                 cache.add(key, _fresh_generation(), timeout=None)
                 found[key] = cache.get(key)
     except Exception:
-        logger.warning("Cache unavailable: serving from the database")
+        _outage_begins("generations")
         return None
     if any(found[key] is None for key in keys):
         return None
@@ -178,7 +213,7 @@ def cached_response(request, resources: Iterable[str], produce: Callable[[], Res
     try:
         entry = cache.get(f"response:{key}")
     except Exception:
-        logger.warning("Cache unavailable: serving from the database")
+        _outage_begins("entry")
         entry = None
     if entry is not None:
         body, link = entry
@@ -191,7 +226,7 @@ def cached_response(request, resources: Iterable[str], produce: Callable[[], Res
     try:
         cache.set(f"response:{key}", (body, link), timeout=settings.CACHE_TTL)
     except Exception:
-        logger.warning("Cache unavailable: response not stored")
+        _outage_begins("store")
     return _decorate(_json_response(body, link), etag)
 
 

@@ -122,6 +122,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CACHE_TTL = env.int("CACHE_TTL", default=600)
 # Off only to measure the uncached service (benchmarks/); generations are kept either way.
 CACHE_RESPONSES = env.bool("CACHE_RESPONSES", default=True)
+# Seconds between each process's pings of Redis, to notice an outage while idle.
+CACHE_WATCHDOG_SECONDS = env.float("CACHE_WATCHDOG_SECONDS", default=0.5)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -292,6 +294,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "sprocket_factory.schema.describe_link_header",
+        "sprocket_factory.schema.describe_empty_query_values",
         "sprocket_factory.schema.describe_error_responses",
     ],
 }

@@ -116,8 +116,10 @@ def private_redis():
 @pytest.fixture
 def failed_bumps_reset():
     sprocket_cache._failed_bumps.clear()
+    sprocket_cache._cache_outage.clear()
     yield sprocket_cache._failed_bumps
     sprocket_cache._failed_bumps.clear()
+    sprocket_cache._cache_outage.clear()
 
 
 @pytest.fixture(autouse=True)
