@@ -1,3 +1,6 @@
+from drf_spectacular.utils import extend_schema_view
+from rest_framework.serializers import ModelSerializer
+
 from inventory.api.serializers import FactorySerializer, SprocketSerializer
 from inventory.filtersets import FactoryFilterSet, SprocketFilterSet
 from inventory.models import Factory, Sprocket
@@ -42,52 +45,46 @@ SPROCKET_ITEM = {"$ref": "#/components/schemas/SprocketRequest"}
 FACTORY_ITEM = {"$ref": "#/components/schemas/FactoryRequest"}
 
 
-class SprocketBulkView(BulkIngestView):
+class CatalogueBulkView(BulkIngestView):
+    """Many catalogue entries at once: every one valid, or none written."""
+
+    serializer_class: type[ModelSerializer]
+    # Names are unique: a duplicate is an error of its item, never skipped or updated.
+    on_conflict_modes = (IngestBatch.OnConflict.ERROR,)
+
+    def write(self, body, *, on_conflict: str, user):
+        return catalogue_bulk_create(body=body, serializer_class=self.serializer_class)
+
+
+@extend_schema_view(
+    post=bulk_schema(
+        item_schema=SPROCKET_ITEM,
+        document_key="sprockets",
+        summary="Create many sprocket types (the original seed_sprocket_types.json as it is)",
+        on_conflict=False,
+    )
+)
+class SprocketBulkView(CatalogueBulkView):
     """Create many sprocket types at once (manager)."""
 
     resource = IngestBatch.Resource.SPROCKETS
     document_key = "sprockets"
+    serializer_class = SprocketSerializer
     required_permissions = {"POST": ["inventory.add_sprocket"]}
-    change_permission = "inventory.change_sprocket"
 
-    @bulk_schema(
-        item_schema=SPROCKET_ITEM,
-        document_schema={
-            "type": "object",
-            "description": "The original seed_sprocket_types.json.",
-            "properties": {"sprockets": {"type": "array", "items": SPROCKET_ITEM}},
-            "required": ["sprockets"],
-        },
-        summary="Create many sprocket types",
+
+@extend_schema_view(
+    post=bulk_schema(
+        item_schema=FACTORY_ITEM,
+        document_key="factories",
+        summary="Create many factories",
         on_conflict=False,
     )
-    def post(self, request):
-        return super().post(request)
-
-    def write(self, body, *, on_conflict: str, user):
-        return catalogue_bulk_create(body=body, serializer_class=SprocketSerializer)
-
-
-class FactoryBulkView(BulkIngestView):
+)
+class FactoryBulkView(CatalogueBulkView):
     """Create many factories at once (manager)."""
 
     resource = IngestBatch.Resource.FACTORIES
     document_key = "factories"
+    serializer_class = FactorySerializer
     required_permissions = {"POST": ["inventory.add_factory"]}
-    change_permission = "inventory.change_factory"
-
-    @bulk_schema(
-        item_schema=FACTORY_ITEM,
-        document_schema={
-            "type": "object",
-            "properties": {"factories": {"type": "array", "items": FACTORY_ITEM}},
-            "required": ["factories"],
-        },
-        summary="Create many factories",
-        on_conflict=False,
-    )
-    def post(self, request):
-        return super().post(request)
-
-    def write(self, body, *, on_conflict: str, user):
-        return catalogue_bulk_create(body=body, serializer_class=FactorySerializer)

@@ -231,3 +231,12 @@ def test_catalogue_bulk_refuses_more_items_than_bulk_max_rows(manager, settings)
 
     assert response.status_code == 413
     assert not Sprocket.objects.exists()
+
+
+@pytest.mark.parametrize("url", [SPROCKETS_BULK, FACTORIES_BULK])
+@pytest.mark.parametrize("mode", ["skip", "update"])
+def test_catalogue_bulk_refuses_an_on_conflict_mode_other_than_error(manager, url, mode):
+    response = manager.post(f"{url}?on_conflict={mode}", [], format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["on_conflict"]

@@ -26,8 +26,22 @@ ERRORS_BY_ITEM = OpenApiResponse(
 )
 
 
-def bulk_schema(*, item_schema: dict, document_schema: dict, summary: str, on_conflict: bool):
-    """The OpenAPI description of a bulk endpoint."""
+def bulk_schema(
+    *,
+    item_schema: dict,
+    summary: str,
+    on_conflict: bool,
+    document_key: str | None = None,
+    document_schema: dict | None = None,
+):
+    """The OpenAPI description of a bulk endpoint; the document is `{document_key: [items]}`
+    unless a `document_schema` is given."""
+    if document_schema is None:
+        document_schema = {
+            "type": "object",
+            "properties": {document_key: {"type": "array", "items": item_schema}},
+            "required": [document_key],
+        }
     parameters = [
         OpenApiParameter(
             "Idempotency-Key",
@@ -80,14 +94,17 @@ class BulkIngestView(APIView):
     resource: str
     document_key: str
     parser_classes = [RawJSONParser]
+    on_conflict_modes: tuple[str, ...] = tuple(IngestBatch.OnConflict.values)
+    change_permission: str | None = None
 
     def write(self, body, *, on_conflict: str, user):
         raise NotImplementedError
 
     def post(self, request):
         on_conflict = request.query_params.get("on_conflict", IngestBatch.OnConflict.ERROR)
-        if on_conflict not in IngestBatch.OnConflict.values:
-            raise ValidationError({"on_conflict": ["Choose one of: error, skip, update."]})
+        if on_conflict not in self.on_conflict_modes:
+            choices = ", ".join(self.on_conflict_modes)
+            raise ValidationError({"on_conflict": [f"Choose one of: {choices}."]})
         if on_conflict == IngestBatch.OnConflict.UPDATE and not request.user.has_perm(
             self.change_permission
         ):
