@@ -173,9 +173,21 @@ def ingest_batch_run(
     return BatchOutcome(body=batch.response)
 
 
+def _jsonb_safe(value):
+    """`value` with U+0000 replaced: PostgreSQL's jsonb cannot store it, and error details
+    repeat a client's field names, which may hold it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_jsonb_safe(key): _jsonb_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonb_safe(item) for item in value]
+    return value
+
+
 def _record_failure(batch: IngestBatch, error: APIException) -> None:
     """Failures are audited too, in their own transaction, without claiming the key."""
-    detail = error.detail
+    detail = _jsonb_safe(error.detail)
     IngestBatch.objects.create(
         user=batch.user,
         resource=batch.resource,

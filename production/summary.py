@@ -24,6 +24,9 @@ from sprocket_factory.exceptions import BadRequest
 BUCKETS = ("hour", "day", "week", "month")
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+# The last moment a datetime holds: what ends the last hour, day or bucket of year 9999.
+END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,11 @@ def bucket_ranges(
     """The buckets of [lo, hi) in `zone`, clipped to the window; more than `limit` → 400."""
     ranges: list[BucketRange] = []
     local_start = _local_floor(lo.astimezone(zone), bucket)
-    start = local_start.replace(tzinfo=zone).astimezone(UTC)
+    try:
+        start = local_start.replace(tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        # The first bucket begins before year 1 in UTC; the window begins later anyway.
+        start = lo
     while start < hi:
         if len(ranges) >= limit:
             raise BadRequest(
@@ -71,27 +78,51 @@ def bucket_ranges(
             )
         if bucket == "hour":
             # Hours are counted in UTC: local hours repeat or vanish at DST changes.
-            end = start + HOUR
+            end = _plus(start, HOUR)
             label = start.astimezone(zone).isoformat()
         else:
-            local_end = _local_next(local_start, bucket)
-            end = local_end.replace(tzinfo=zone).astimezone(UTC)
             label = local_start.replace(tzinfo=zone).isoformat()
+            try:
+                local_end = _local_next(local_start, bucket)
+                end = local_end.replace(tzinfo=zone).astimezone(UTC)
+            except (OverflowError, ValueError):
+                # The next bucket would begin in local year 10000: this one is the last,
+                # and it ends with the window if the window ends before year 10000 does.
+                if not _local_year_holds(hi - timedelta(microseconds=1), zone):
+                    raise
+                local_end, end = None, hi
             local_start = local_end
         ranges.append(BucketRange(label, max(start, lo), min(end, hi)))
         start = end
     return ranges
 
 
+def _local_year_holds(moment: datetime, zone: ZoneInfo) -> bool:
+    """Whether `moment` in `zone` is still a datetime (not in local year 10000)."""
+    try:
+        moment.astimezone(zone)
+    except OverflowError:
+        return False
+    return True
+
+
+def _plus(moment: datetime, delta: timedelta) -> datetime:
+    """`moment + delta`, or END_OF_TIME past year 9999."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return END_OF_TIME
+
+
 def _floor(moment: datetime, unit: timedelta) -> datetime:
     """The start of the UTC `unit` (hour, day) holding `moment`."""
-    seconds = int(moment.timestamp())
-    return datetime.fromtimestamp(seconds - seconds % int(unit.total_seconds()), UTC)
+    # timedelta arithmetic is exact: a float timestamp rounds END_OF_TIME up into year 10000.
+    return EPOCH + (moment - EPOCH) // unit * unit
 
 
 def _ceil(moment: datetime, unit: timedelta) -> datetime:
     floor = _floor(moment, unit)
-    return floor if floor == moment else floor + unit
+    return floor if floor == moment else _plus(floor, unit)
 
 
 def _split(start: datetime, end: datetime, units=(DAY, HOUR)) -> tuple[dict, list]:
@@ -198,13 +229,13 @@ def _data_window(factory_ids: list[int]) -> tuple[datetime, datetime] | None:
         )
         if bounds["lo"] is None:
             return None
-        return bounds["lo"], bounds["hi"] + HOUR
+        return bounds["lo"], _plus(bounds["hi"], HOUR)
     bounds = ProductionRecord.objects.filter(factory_id__in=factory_ids).aggregate(
         lo=Min("time"), hi=Max("time")
     )
     if bounds["lo"] is None:
         return None
-    return bounds["lo"], bounds["hi"] + timedelta(seconds=1)
+    return bounds["lo"], _plus(bounds["hi"], timedelta(seconds=1))
 
 
 def _row(factory_id: int, label: str | None, actual: int, goal: int) -> dict:
@@ -247,7 +278,14 @@ def production_summary(
     for zone_name, ids in by_zone.items():
         if lo >= hi:
             break
-        ranges = bucket_ranges(lo, hi, ZoneInfo(zone_name), bucket, max(budget, 0) // len(ids))
+        try:
+            ranges = bucket_ranges(lo, hi, ZoneInfo(zone_name), bucket, max(budget, 0) // len(ids))
+        except (OverflowError, ValueError):
+            # A bucket that starts in local year 0 or 10000 has no ISO 8601 label to give.
+            raise BadRequest(
+                f"Buckets in {zone_name} this close to year 1 or year 9999 cannot be labelled: "
+                "narrow the window with after and before, or ask for another tz."
+            ) from None
         budget -= len(ranges) * len(ids)
         sums = sums_of(ids, ranges, every_factory=not factory_id and len(by_zone) == 1)
         for factory_id in ids:

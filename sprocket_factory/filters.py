@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django_filters import rest_framework as filters
 from django_filters.widgets import QueryArrayWidget
+from drf_spectacular.utils import extend_schema_field
 
 from sprocket_factory.times import TIME_FORMAT_HELP, parse_time
 
@@ -18,6 +19,13 @@ class TimeFormField(forms.Field):
         return parse_time(value)
 
 
+# The schema TimeField documents: without it the filter would claim date-time strings only.
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}],
+        "description": TIME_FORMAT_HELP,
+    }
+)
 class TimeFilter(filters.Filter):
     """A time as ISO 8601 (date or datetime; no offset means UTC) or unix seconds."""
 

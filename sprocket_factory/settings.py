@@ -266,6 +266,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "sprocket_factory.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"login": LOGIN_THROTTLE_RATE, "export": EXPORT_THROTTLE_RATE},
+    # Clients are told apart by REMOTE_ADDR unless NUM_PROXIES says how many proxies add to
+    # X-Forwarded-For; trusting that header unasked would let a client dodge throttles.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "COERCE_DECIMAL_TO_STRING": False,
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",
 }

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from inventory.models import Factory, Sprocket
@@ -58,5 +59,7 @@ class FactoryChartDocumentSerializer(serializers.Serializer):
     factory = FactoryChartSerializer()
 
 
+# One document, though the view's action is `list`: not an array of them.
+@extend_schema_serializer(many=False)
 class ChartDataDocumentSerializer(serializers.Serializer):
     factories = FactoryChartDocumentSerializer(many=True)

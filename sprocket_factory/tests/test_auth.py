@@ -249,3 +249,18 @@ def test_the_throttle_refuses_even_the_right_password_once_the_rate_is_spent(
 
     assert response.status_code == 429
     assert not AuthToken.objects.exists()
+
+
+def test_a_new_x_forwarded_for_on_each_attempt_does_not_dodge_the_throttle(
+    api_client, viewer, monkeypatch
+):
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"login": "3/min"})
+    wrong = {"username": viewer.username, "password": "wrong"}
+    statuses = [
+        api_client.post(
+            TOKEN_URL, wrong, format="json", secure=True, HTTP_X_FORWARDED_FOR=f"10.0.0.{n}"
+        ).status_code
+        for n in range(4)
+    ]
+
+    assert statuses == [400, 400, 400, 429]

@@ -11,13 +11,14 @@ import random
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import psycopg
+import pytest
 import requests
 
-from tests.system.conftest import ROOT, Service
+from tests.system.conftest import ROOT, Service, running_service
 
 API = "/sprocketFactory/v1"
 LOAD_SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
@@ -300,6 +301,13 @@ def run_threads(targets: list[Callable[[], None]], timeout: float) -> None:
     for thread in threads:
         thread.join(timeout=timeout)
     assert not any(thread.is_alive() for thread in threads), "a load thread did not end"
+
+
+@pytest.fixture
+def service(private_postgres, own_redis) -> Iterator[Service]:
+    """A service of its own: the load leaves far more rows than the other tests expect."""
+    with running_service(private_postgres, own_redis) as running:
+        yield running
 
 
 def test_mixed_reads_and_bulk_writes_answer_without_an_error_and_lose_no_row(service: Service):
