@@ -8,8 +8,8 @@ import sys
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sprocket_factory.settings")
     if sys.argv[1:2] != ["runserver"]:
-        # Migrations and commands run as long as they need; requests are bounded.
-        os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT", "0")
+        # Migrations and commands run as long as they need; only requests are bounded.
+        os.environ["DATABASE_STATEMENT_TIMEOUT"] = "0"
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

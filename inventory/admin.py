@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from inventory.models import Factory, Sprocket
+from inventory.services import factory_protected_message
 
 
 @admin.register(Sprocket)
@@ -30,6 +31,13 @@ class FactoryAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     actions = ("archive", "restore")
     list_per_page = 100
+
+    def get_deleted_objects(self, objs, request):
+        # Django would list every protected production record; one line per factory says it.
+        with_production = [f for f in objs if f.production_records.exists()]
+        if with_production:
+            return [], {}, set(), [factory_protected_message(f) for f in with_production]
+        return super().get_deleted_objects(objs, request)
 
     @admin.action(description="Archive the selected factories", permissions=["change"])
     def archive(self, request, queryset) -> None:

@@ -1,12 +1,12 @@
-from zoneinfo import available_timezones
-
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from sprocket_factory.timezones import is_zone_name
+
 
 def validate_timezone(value: str) -> None:
-    if value not in available_timezones():
+    if not is_zone_name(value):
         raise ValidationError(f"{value!r} is not an IANA time zone name (e.g. 'Europe/Berlin').")
 
 

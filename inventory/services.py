@@ -9,16 +9,24 @@ from sprocket_factory.cache import FACTORIES, SPROCKETS, cache_generations_bump_
 from sprocket_factory.exceptions import Conflict
 
 
+def factory_protected_message(factory: Factory) -> str:
+    return (
+        f"Factory {factory.pk} ({factory.name}) has production records and cannot be "
+        'deleted. Archive it instead: PATCH {"is_active": false}.'
+    )
+
+
 def factory_delete(*, factory: Factory) -> None:
     """Delete a factory without production; one with production is archived instead."""
+    # Asked first: the PROTECT check itself would load every one of the factory's records.
+    if factory.production_records.exists():
+        raise Conflict(factory_protected_message(factory))
     try:
         with transaction.atomic():
             factory.delete()
     except ProtectedError:
-        raise Conflict(
-            f"Factory {factory.pk} ({factory.name}) has production records and cannot be "
-            'deleted. Archive it instead: PATCH {"is_active": false}.'
-        ) from None
+        # Production arrived between the question and the delete.
+        raise Conflict(factory_protected_message(factory)) from None
 
 
 def catalogue_bulk_create(*, body: BulkBody, serializer_class: type[ModelSerializer]) -> Counts:

@@ -79,6 +79,14 @@ class ProductionRecordAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 100
 
+    def get_deleted_objects(self, objs, request):
+        # A summary, not a line per record: "select all" may select millions of them.
+        limit = settings.ADMIN_PRODUCTION_COUNT_LIMIT
+        count = len(objs) if isinstance(objs, list) else objs[: limit + 1].count()
+        shown = f"more than {limit}" if count > limit else str(count)
+        summary = f"{shown} production records"
+        return [summary], {"production records": shown}, set(), []
+
     def delete_model(self, request, obj) -> None:
         production_record_delete(record=obj)
 
@@ -120,4 +128,7 @@ class IngestBatchAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

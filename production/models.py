@@ -34,6 +34,12 @@ class ProductionRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.factory_id} @ {self.time:%Y-%m-%d %H:%M:%S}"
 
+    def save(self, *args, **kwargs) -> None:
+        # Records are kept to the whole second (the API truncates; this covers the admin).
+        if self.time is not None:
+            self.time = self.time.replace(microsecond=0)
+        super().save(*args, **kwargs)
+
 
 class IngestBatch(models.Model):
     """One bulk request: who sent what, how it went, and its answer for idempotent retries."""

@@ -25,6 +25,11 @@ def production_chart_document(
         records = records.filter(time__lt=before)
 
     limit = settings.CHART_MAX_POINTS
+    factory_rows = list(factories.values_list("id", "name")[: limit + 1])
+    if len(factory_rows) > limit:
+        raise BadRequest(
+            f"More than CHART_MAX_POINTS ({limit}) factories; ask for one factory's chart data."
+        )
     rows = list(
         records.values_list(
             "factory_id", "sprocket_production_actual", "sprocket_production_goal", "time"
@@ -46,7 +51,7 @@ def production_chart_document(
                 "time": [],
             },
         }
-        for pk, name in factories.values_list("id", "name")
+        for pk, name in factory_rows
     }
     for pk, actual, goal, time in rows:
         chart_data = charts[pk]["chart_data"]

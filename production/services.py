@@ -168,7 +168,10 @@ def ingest_batch_run(
             }
             batch.save(update_fields=["rows", "created", "updated", "skipped", "response"])
     except APIException as error:
-        _record_failure(batch, error)
+        _record_failure(batch, status_code=error.status_code, detail=error.detail)
+        raise
+    except Exception:
+        _record_failure(batch, status_code=500, detail="Internal server error.")
         raise
     return BatchOutcome(body=batch.response)
 
@@ -185,9 +188,9 @@ def _jsonb_safe(value):
     return value
 
 
-def _record_failure(batch: IngestBatch, error: APIException) -> None:
+def _record_failure(batch: IngestBatch, *, status_code: int, detail: object) -> None:
     """Failures are audited too, in their own transaction, without claiming the key."""
-    detail = _jsonb_safe(error.detail)
+    detail = _jsonb_safe(detail)
     IngestBatch.objects.create(
         user=batch.user,
         resource=batch.resource,
@@ -195,7 +198,7 @@ def _record_failure(batch: IngestBatch, error: APIException) -> None:
         on_conflict=batch.on_conflict,
         idempotency_key=None,
         request_hash=batch.request_hash,
-        status_code=error.status_code,
+        status_code=status_code,
         response=detail if isinstance(detail, dict | list) else {"detail": str(detail)},
     )
 
@@ -207,15 +210,16 @@ def production_bulk_ingest(*, body: BulkBody, on_conflict: str, user) -> Counts:
     columns = production_rows_read(body, errors)
     errors.raise_if_any()
     body.items = []  # the parsed JSON is no longer needed: keep only the columns
-    if columns.factory_names_to_create:
-        _factories_create_for(columns, user=user)
     try:
-        counts = production_rows_write(
-            columns, on_conflict=on_conflict, conflict_limit=settings.BULK_MAX_ERRORS
-        )
+        with transaction.atomic():
+            if columns.factory_names_to_create:
+                _factories_create_for(columns, user=user)
+            counts = production_rows_write(
+                columns, on_conflict=on_conflict, conflict_limit=settings.BULK_MAX_ERRORS
+            )
+            cache_generations_bump_on_commit(PRODUCTION)
     except RowConflicts as conflicts:
         raise _conflicts_error(columns, conflicts) from None
-    cache_generations_bump_on_commit(PRODUCTION)
     return counts
 
 

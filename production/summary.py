@@ -77,7 +77,7 @@ def bucket_ranges(
                 "larger bucket, fewer factories or a narrower window."
             )
         if bucket == "hour":
-            # Hours are counted in UTC: local hours repeat or vanish at DST changes.
+            # One-hour steps of elapsed time: local clock hours repeat or vanish at DST changes.
             end = _plus(start, HOUR)
             label = start.astimezone(zone).isoformat()
         else:

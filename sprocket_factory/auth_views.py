@@ -8,8 +8,9 @@ from rest_framework import serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+
+from sprocket_factory.throttling import ResilientScopedRateThrottle
 
 TokenResponse = inline_serializer(
     "TokenResponse",
@@ -22,7 +23,7 @@ class TokenObtainView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ResilientScopedRateThrottle]
     throttle_scope = "login"
     serializer_class = AuthTokenSerializer
 

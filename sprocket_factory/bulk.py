@@ -5,7 +5,6 @@ the resource (`{"sprockets": [...]}`, `{"factories": [...]}`). Errors are report
 DRF 3.18 reports a list's errors: keyed by the item's index, then field, then messages.
 """
 
-import hashlib
 from dataclasses import dataclass
 
 import orjson
@@ -37,12 +36,10 @@ class BulkBody:
 
     shape: str
     items: list
-    digest: str
 
 
 def bulk_body_parse(raw: bytes, *, document_key: str) -> BulkBody:
     """Parse a bulk body into its shape and list; malformed or mis-shaped → 400."""
-    digest = hashlib.sha256(raw).hexdigest()
     try:
         payload = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
@@ -61,7 +58,7 @@ def bulk_body_parse(raw: bytes, *, document_key: str) -> BulkBody:
         raise BadRequest(
             f'Send a JSON array of items, {{"items": [...]}}, or {{"{document_key}": [...]}}.'
         )
-    return BulkBody(shape=shape, items=items, digest=digest)
+    return BulkBody(shape=shape, items=items)
 
 
 def bulk_rows_check(count: int) -> None:

@@ -23,7 +23,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
-from django.utils.cache import patch_vary_headers
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -116,14 +115,18 @@ def _ensure_watchdog() -> None:
 
 
 def cache_generations_bump(resources: Iterable[str]) -> None:
-    """Bump each resource's generation now (one INCR each)."""
+    """Bump each resource's generation now (one INCR each; once more on a new connection if
+    the first try fails, since a blip is likelier than an outage)."""
     for resource in resources:
         try:
             _bump_one(resource)
         except Exception:
-            with _failed_bumps_lock:
-                _failed_bumps.add(resource)
-            _outage_begins(f"could not bump {resource}")
+            try:
+                _bump_one(resource)
+            except Exception:
+                with _failed_bumps_lock:
+                    _failed_bumps.add(resource)
+                _outage_begins(f"could not bump {resource}")
 
 
 class _BumpOnCommit:
@@ -188,10 +191,8 @@ def _etag_matches(request, etag: str) -> bool:
 
 
 def _decorate(response: HttpResponse, etag: str) -> HttpResponse:
+    # Cache-Control and Vary for private reads are set for every API answer by middleware.
     response["ETag"] = etag
-    if not settings.ANONYMOUS_READ:
-        response["Cache-Control"] = "private"
-        patch_vary_headers(response, ("Authorization", "Cookie", "Accept"))
     return response
 
 

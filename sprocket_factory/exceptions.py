@@ -3,7 +3,6 @@
 import logging
 
 from django.db import IntegrityError, InterfaceError, OperationalError
-from django.db.models import ProtectedError
 from django.http import JsonResponse
 from django.views import defaults
 from psycopg.errors import QueryCanceled
@@ -28,11 +27,6 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     response = drf_exception_handler(exc, context)
     if response is not None:
         return response
-    if isinstance(exc, ProtectedError):
-        return Response(
-            {"detail": "Other records still refer to this object; it cannot be deleted."},
-            status=status.HTTP_409_CONFLICT,
-        )
     if isinstance(exc, OperationalError | InterfaceError):
         timed_out = isinstance(exc.__cause__, QueryCanceled)
         logger.warning("Database error answered 503: %s", exc)

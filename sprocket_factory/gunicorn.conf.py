@@ -1,8 +1,8 @@
 """gunicorn settings: `gunicorn -c sprocket_factory/gunicorn.conf.py`. Each can be set from
 the environment."""
 
+import glob
 import os
-import shutil
 import tempfile
 
 # Prometheus counters of every worker go to files in one folder, so /metrics adds them up.
@@ -33,11 +33,9 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
 def on_starting(server) -> None:
     """Counters left by an earlier run of the server would be added to this one's."""
-    for entry in os.scandir(metrics_dir):
-        if entry.is_file():
-            os.unlink(entry.path)
-        else:
-            shutil.rmtree(entry.path)
+    os.makedirs(metrics_dir, exist_ok=True)
+    for path in glob.glob(os.path.join(metrics_dir, "*.db")):
+        os.unlink(path)
 
 
 def child_exit(server, worker) -> None:

@@ -4,6 +4,7 @@ import re
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from sprocket_factory.exceptions import API_PREFIX
 
@@ -46,3 +47,17 @@ class RequestBodyLimitMiddleware:
                 status=413,
             )
         return None
+
+
+class PrivateReadsMiddleware:
+    """With ANONYMOUS_READ off, every API answer is per-user: no shared cache may keep it."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not settings.ANONYMOUS_READ and request.path.startswith(API_PREFIX):
+            patch_cache_control(response, private=True)
+            patch_vary_headers(response, ("Authorization", "Cookie", "Accept"))
+        return response

@@ -22,12 +22,15 @@ from rest_framework.utils.urls import replace_query_param
 
 from sprocket_factory.renderers import dumps
 
+ORDERING_PARAM = "ordering"
 # Cursors are signed: a client can only hand back positions this service gave out.
 CURSOR_SIGNER = signing.Signer(salt="sprocket_factory.pagination.cursor")
 
 
 def _encode(payload: list) -> str:
-    return CURSOR_SIGNER.sign(base64.urlsafe_b64encode(dumps(payload)).decode().rstrip("="))
+    return CURSOR_SIGNER.sign(
+        base64.urlsafe_b64encode(dumps(payload, exact=True)).decode().rstrip("=")
+    )
 
 
 def _decode(token: str) -> list:
@@ -43,10 +46,10 @@ def _decode(token: str) -> list:
 
 def keyset_ordering(request, view) -> tuple[str, tuple[str, ...], bool]:
     """The `ordering` a request asks for (or the view's default): name, fields, descending."""
-    name = request.query_params.get("ordering", view.default_ordering)
+    name = request.query_params.get(ORDERING_PARAM, view.default_ordering)
     if name not in view.keyset_orderings:
         choices = ", ".join(view.keyset_orderings)
-        raise ValidationError({"ordering": [f"Choose one of: {choices}."]})
+        raise ValidationError({ORDERING_PARAM: [f"Choose one of: {choices}."]})
     return name, view.keyset_orderings[name], name.startswith("-")
 
 
@@ -69,7 +72,6 @@ class KeysetPagination(BasePagination):
 
     limit_query_param = "limit"
     cursor_query_param = "cursor"
-    ordering_query_param = "ordering"
 
     def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
         self.request = request
@@ -122,7 +124,7 @@ class KeysetPagination(BasePagination):
                 "schema": {"type": "string"},
             },
             {
-                "name": self.ordering_query_param,
+                "name": ORDERING_PARAM,
                 "in": "query",
                 "required": False,
                 "description": f"Order of the rows (default `{view.default_ordering}`).",
@@ -174,6 +176,7 @@ class KeysetPagination(BasePagination):
             # Only column names from the model and placeholders go into the SQL text.
             return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611
         # A nullable leading field followed by the unique tail, e.g. (name, id).
+        assert len(fields) == 2, "a nullable key is followed by exactly one unique field"
         head, tail = fields[0], fields[-1]
         head_value, tail_value = values[0], values[-1]
         if head_value is None:

@@ -18,9 +18,9 @@ class ModelActionPermission(BasePermission):
     """Reads need the model's `view` permission unless anonymous reads are on; writes need the
     model permission for the action.
 
-    A view without a `queryset` names its model with `permission_model`, and may name other permissions per method
-    with `required_permissions` (bulk ingest, summaries). Exports (`view.is_export(request)`)
-    are never anonymous.
+    A view without a `queryset` names its model with `permission_model`, and may name other
+    permissions per method with `required_permissions` (bulk ingest). Exports
+    (`view.is_export(request)`) are never anonymous.
     """
 
     def has_permission(self, request, view) -> bool:
@@ -40,7 +40,12 @@ class ModelActionPermission(BasePermission):
         declared = getattr(view, "required_permissions", None) or {}
         if request.method in declared:
             return list(declared[request.method])
-        model = getattr(view, "permission_model", None) or view.queryset.model
+        model = getattr(view, "permission_model", None) or getattr(
+            getattr(view, "queryset", None), "model", None
+        )
+        if model is None:
+            # A view without a model (bulk ingest) is read with the rights it is written with.
+            return sorted({name for names in declared.values() for name in names})
         meta = model._meta
         action = ACTION_BY_METHOD.get(request.method, "change")
         return [f"{meta.app_label}.{action}_{meta.model_name}"]

@@ -23,8 +23,10 @@ def _default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def dumps(data: object) -> bytes:
-    return orjson.dumps(data, default=_default, option=ORJSON_OPTIONS)
+def dumps(data: object, *, exact: bool = False) -> bytes:
+    """JSON bytes; `exact` keeps microseconds (for values that must round-trip, like cursors)."""
+    options = ORJSON_OPTIONS & ~orjson.OPT_OMIT_MICROSECONDS if exact else ORJSON_OPTIONS
+    return orjson.dumps(data, default=_default, option=options)
 
 
 class ORJSONRenderer(BaseRenderer):

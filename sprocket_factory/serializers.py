@@ -47,6 +47,10 @@ class TimeField(serializers.Field):
 class TimeWindowSerializer(serializers.Serializer):
     """`after` (inclusive) and `before` (exclusive) from a query string."""
 
+    def to_internal_value(self, data):
+        # `?after=` means "no bound", as it does in every list's filters.
+        return super().to_internal_value({k: v for k, v in data.items() if v != ""})
+
     after = TimeField(required=False, help_text="Inclusive lower bound. " + TIME_FORMAT_HELP)
     before = TimeField(required=False, help_text="Exclusive upper bound. " + TIME_FORMAT_HELP)
 

@@ -227,3 +227,19 @@ def test_the_restore_action_reports_how_many_factories_it_changed(staff_client):
 
     assert messages_of(response) == ["Restored 3 factories."]
     assert Factory.objects.filter(is_active=True).count() == 3
+
+
+def test_the_delete_page_of_a_factory_with_production_says_so_without_listing_records(
+    staff_client,
+):
+    from production.tests.factories import ProductionRecordFactory
+
+    factory = FactoryFactory(name="Busy Plant")
+    ProductionRecordFactory.create_batch(30, factory=factory)
+
+    response = staff_client.get(f"/admin/inventory/factory/{factory.pk}/delete/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "has production records and cannot be deleted" in page
+    assert "Production record:" not in page

@@ -476,3 +476,21 @@ def test_listing_factories_takes_one_query_however_many_rows(
         response = api_client.get(FACTORIES)
 
     assert len(response.json()) == rows
+
+
+def test_refusing_to_delete_a_factory_with_production_reads_none_of_its_records(manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from production.tests.factories import ProductionRecordFactory
+
+    factory = FactoryFactory()
+    ProductionRecordFactory.create_batch(50, factory=factory)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = manager.delete(f"{FACTORIES}/{factory.pk}")
+
+    assert response.status_code == 409
+    reads = [q["sql"] for q in queries if 'FROM "production_productionrecord"' in q["sql"]]
+    assert reads
+    assert all("LIMIT 1" in sql for sql in reads)

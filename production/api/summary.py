@@ -1,5 +1,3 @@
-from zoneinfo import available_timezones
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -11,6 +9,7 @@ from production.summary import BUCKETS, production_summary
 from sprocket_factory.cache import FACTORIES, PRODUCTION, cached_read
 from sprocket_factory.filters import IntegerListFormField
 from sprocket_factory.serializers import TimeWindowSerializer
+from sprocket_factory.timezones import is_zone_name
 
 
 class SummaryQuerySerializer(TimeWindowSerializer):
@@ -18,7 +17,7 @@ class SummaryQuerySerializer(TimeWindowSerializer):
     tz = serializers.CharField(required=False, max_length=64)
 
     def validate_tz(self, value: str) -> str:
-        if value not in available_timezones():
+        if not is_zone_name(value):
             raise serializers.ValidationError(f"{value!r} is not an IANA time zone name.")
         return value
 

@@ -2,6 +2,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
@@ -144,9 +145,11 @@ class FactoryChartViewSet(viewsets.GenericViewSet):
     )
     @cached_read(PRODUCTION, FACTORIES)
     def retrieve(self, request, pk: int):
-        get_object_or_404(Factory.objects.only("id"), pk=pk)
-        (document,) = production_chart_document(factory_id=pk, **self._window(request))
-        return Response(document)
+        # The selector looks the factory up with its points: none found means no such factory.
+        documents = production_chart_document(factory_id=pk, **self._window(request))
+        if not documents:
+            raise NotFound()
+        return Response(documents[0])
 
     @staticmethod
     def _window(request) -> dict:

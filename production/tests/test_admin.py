@@ -223,3 +223,44 @@ def test_the_ingest_batch_audit_lists_bulk_requests_read_only(staff_client, djan
     assert detail.status_code == 200
     assert "_save" not in detail.content.decode()
     assert add.status_code == 403
+
+
+def test_deleting_selected_records_confirms_with_a_count_not_a_list(staff_client):
+    factory = FactoryFactory()
+    add_minutes(factory, 25)
+    ids = list(ProductionRecord.objects.values_list("pk", flat=True))
+
+    response = staff_client.post(
+        CHANGELIST, {"action": "delete_selected", "_selected_action": ids}, secure=True
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "25 production records" in page
+    assert page.count("/admin/production/productionrecord/") < 10
+
+
+def test_the_ingest_batch_audit_cannot_be_deleted(staff_client, django_user_model):
+    from production.models import IngestBatch
+
+    batch = IngestBatch.objects.create(
+        resource="production", on_conflict="error", request_hash="0" * 64, status_code=201
+    )
+
+    response = staff_client.get(f"/admin/production/ingestbatch/{batch.pk}/delete/")
+
+    assert response.status_code == 403
+
+
+def test_a_time_saved_in_the_admin_is_kept_to_the_whole_second(db):
+    from datetime import UTC, datetime
+
+    record = ProductionRecord.objects.create(
+        factory=FactoryFactory(),
+        time=datetime(2024, 1, 1, 8, 0, 5, 123456, tzinfo=UTC),
+        sprocket_production_actual=1,
+        sprocket_production_goal=1,
+    )
+    record.refresh_from_db()
+
+    assert record.time == datetime(2024, 1, 1, 8, 0, 5, tzinfo=UTC)

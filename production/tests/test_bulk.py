@@ -572,6 +572,19 @@ def test_a_failure_after_the_rows_are_written_leaves_no_rows_and_no_factories(ma
     assert Factory.objects.count() == 0
 
 
+def test_a_failure_in_the_middle_of_the_write_is_audited_as_a_500(manager, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("the disk caught fire")
+
+    monkeypatch.setattr(production_services, "production_rows_write", fail)
+
+    post(manager, {"factories": [chart_entry(5, name="Plant Lagos")]})
+
+    (batch,) = IngestBatch.objects.all()
+    assert batch.status_code == 500
+    assert batch.idempotency_key is None
+
+
 def test_a_failure_inside_the_copy_leaves_no_rows(on_postgresql, manager, plant, monkeypatch):
     real_rows = production_copy._rows
 
@@ -597,9 +610,10 @@ def query_bound() -> int:
     """Queries of one bulk request of any size, token authentication included.
 
     SQLite stages every write in a temporary table (create, fill, join, drop); PostgreSQL
-    COPYs straight into the table after setting the bulk statement timeout.
+    COPYs straight into the table after setting the bulk statement timeout. The write runs
+    in a savepoint of its own (SAVEPOINT, RELEASE).
     """
-    return 16 if connection.vendor == "postgresql" else 19
+    return 18 if connection.vendor == "postgresql" else 21
 
 
 @pytest.mark.parametrize("count", [10, 5000])

@@ -149,3 +149,17 @@ def test_production_time_has_a_brin_index(on_postgresql):
 
     assert row is not None
     assert row[0].endswith('ON public.production_productionrecord USING brin ("time")')
+
+
+def test_a_time_with_a_fraction_of_a_second_is_refused_by_postgresql(on_postgresql):
+    from django.db import connection
+
+    factory = FactoryFactory()
+
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO production_productionrecord (factory_id, time, "
+            "sprocket_production_actual, sprocket_production_goal) "
+            "VALUES (%s, '2024-01-01 08:00:05.5+00', 1, 1)",
+            [factory.pk],
+        )

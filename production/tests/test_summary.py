@@ -670,3 +670,23 @@ def test_summary_equals_the_oracle_for_any_records_bucket_zone_and_window(api_cl
         after=after,
         before=before,
     )
+
+
+def test_empty_query_values_mean_no_value_as_in_every_list(api_client):
+    response = api_client.get(
+        "/sprocketFactory/v1/production/summary",
+        {"after": "", "before": "", "tz": "", "bucket": ""},
+    )
+
+    assert response.status_code == 200
+
+
+def test_chart_data_with_more_factories_than_points_allowed_is_a_400(api_client, settings):
+    settings.CHART_MAX_POINTS = 2
+    for name in ("A plant", "B plant", "C plant"):
+        FactoryFactory(name=name)
+
+    response = api_client.get("/sprocketFactory/v1/factories/chart-data")
+
+    assert response.status_code == 400
+    assert "factories" in response.json()["detail"]

@@ -292,3 +292,26 @@ def test_nothing_is_served_from_the_cache_while_a_bump_is_outstanding(
     response = api_client.get(SPROCKETS_URL)
 
     assert [s["id"] for s in json.loads(response.content)] == [created["id"]]
+
+
+def test_the_token_endpoint_answers_while_redis_is_down(api_client, user_in_role, private_redis):
+    user = user_in_role("viewer")
+    private_redis.stop()
+
+    response = api_client.post(
+        "/sprocketFactory/v1/auth/token",
+        {"username": user.username, "password": "pw-12345-long"},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert "token" in response.json()
+
+
+def test_an_export_answers_while_redis_is_down(manager, private_redis):
+    private_redis.stop()
+
+    response = manager.get("/sprocketFactory/v1/production?format=csv")
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"id,factory_id,time")

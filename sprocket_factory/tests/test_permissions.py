@@ -272,3 +272,32 @@ def test_roles_ensure_takes_back_a_permission_given_to_a_group_by_hand(db):
         "view_factory",
         "view_productionrecord",
     }
+
+
+@pytest.mark.parametrize("url", ["sprockets/bulk", "factories/bulk", "production/bulk"])
+def test_options_on_a_bulk_endpoint_is_answered_when_anonymous_reads_are_off(
+    settings, api_client_as, url
+):
+    settings.ANONYMOUS_READ = False
+
+    response = api_client_as("manager").options(f"/sprocketFactory/v1/{url}")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+
+
+def test_every_api_answer_is_private_when_anonymous_reads_are_off(settings, api_client_as):
+    settings.ANONYMOUS_READ = False
+    viewer = api_client_as("viewer")
+
+    answers = [
+        viewer.get("/sprocketFactory/v1/sprockets", HTTP_ACCEPT="text/html"),
+        viewer.get("/sprocketFactory/v1/production?format=csv"),
+        viewer.get("/sprocketFactory/v1/sprockets/999999"),
+    ]
+
+    for response in answers:
+        assert "private" in response["Cache-Control"]
+        assert {"Authorization", "Cookie", "Accept"} <= {
+            v.strip() for v in response["Vary"].split(",")
+        }

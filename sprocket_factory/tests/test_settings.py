@@ -113,3 +113,26 @@ def test_a_database_url_without_debug_means_production_mode(tmp_path):
     )
 
     assert seen["DEBUG"] is False
+
+
+def test_manage_py_commands_run_without_the_request_statement_timeout():
+    env = {**os.environ, "DATABASE_STATEMENT_TIMEOUT": "30000"}
+    env.pop("DATABASE_URL", None)
+    env.update(DATABASE_URL="postgres://postgres@127.0.0.1:5432/unused", SECRET_KEY="x" * 50)
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings; print(settings.DATABASE_STATEMENT_TIMEOUT)",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.stdout.strip().splitlines()[-1] == "0", result.stderr

@@ -65,7 +65,7 @@ def open_dashboard(page, live_server, query: str = "") -> None:
 def test_the_dashboard_draws_one_chart_per_factory_with_a_point_per_bucket(
     original_data, live_server, watched_page
 ):
-    expected = summary("?bucket=hour")
+    expected = summary("?bucket=day")
 
     open_dashboard(watched_page, live_server)
 
@@ -83,7 +83,7 @@ def test_the_dashboard_draws_one_chart_per_factory_with_a_point_per_bucket(
 def test_the_dashboard_shows_each_factorys_attainment_for_the_window(
     original_data, live_server, watched_page
 ):
-    overall = {r["factory_id"]: r["attainment"] for r in summary("?bucket=hour") if not r["bucket"]}
+    overall = {r["factory_id"]: r["attainment"] for r in summary("?bucket=day") if not r["bucket"]}
 
     open_dashboard(watched_page, live_server)
 

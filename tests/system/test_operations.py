@@ -2,7 +2,9 @@
 
 import json
 import re
+import time
 
+import psycopg
 import requests
 
 from tests.system.conftest import PrivatePostgres, PrivateRedis, running_service, wait_until
@@ -37,6 +39,9 @@ def test_readiness_is_a_503_naming_the_cache_when_redis_is_down(
     assert response.status_code == 503
     assert response.headers["Content-Type"] == "application/json"
     assert response.json()["down"] == ["cache"]
+    # Which service is down, not its address: the detail goes to the log only.
+    assert response.json()["checks"] == {"database": "ok", "cache": "down"}
+    assert str(own_redis.port) not in response.text
 
 
 def test_readiness_is_a_503_naming_the_database_when_postgresql_is_down(
@@ -109,3 +114,66 @@ def test_a_request_without_an_id_gets_a_generated_one(service):
     response = requests.get(service.url("/healthz"), timeout=5)
 
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
+
+
+def test_a_request_whose_query_outlasts_the_statement_timeout_is_a_prompt_503(
+    private_postgres, own_redis
+):
+    with running_service(
+        private_postgres, own_redis, DATABASE_STATEMENT_TIMEOUT="20", CACHE_RESPONSES="false"
+    ) as service:
+        with psycopg.connect(service.env["DATABASE_URL"], autocommit=True) as connection:
+            connection.execute(
+                "INSERT INTO inventory_factory (name, timezone, is_active, created_at, updated_at) "
+                "VALUES ('Slow', 'UTC', true, now(), now())"
+            )
+            connection.execute(
+                "INSERT INTO production_productionrecord (factory_id, time, "
+                "sprocket_production_actual, sprocket_production_goal) "
+                "SELECT f.id, timestamptz '2024-01-01' + n * interval '1 minute', 30, 32 "
+                "FROM inventory_factory f, generate_series(0, 999999) AS n"
+            )
+        # No record matches, so PostgreSQL reads all million before it can answer.
+        started = time.monotonic()
+        response = requests.get(
+            service.url("/sprocketFactory/v1/production?sprocket_production_actual_min=40"),
+            timeout=30,
+        )
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 503
+    assert response.headers["Content-Type"] == "application/json"
+    assert "DATABASE_STATEMENT_TIMEOUT" in response.json()["detail"]
+    assert response.headers["Retry-After"] == "1"
+    assert elapsed < 5
+
+
+def test_bulk_ingest_runs_under_its_own_statement_timeout(private_postgres, own_redis):
+    with running_service(private_postgres, own_redis, DATABASE_STATEMENT_TIMEOUT="20") as service:
+        manager = {"Authorization": f"Token {service.token('manager')}"}
+        factory = requests.post(
+            service.url("/sprocketFactory/v1/factories"),
+            json={"name": "Busy"},
+            headers=manager,
+            timeout=10,
+        ).json()
+        rows = [
+            {
+                "factory_id": factory["id"],
+                "time": 1_704_067_200 + 60 * n,
+                "sprocket_production_actual": 30,
+                "sprocket_production_goal": 32,
+            }
+            for n in range(100_000)
+        ]
+
+        # 100,000 rows and their rollups take far longer than 20 ms to write.
+        response = requests.post(
+            service.url("/sprocketFactory/v1/production/bulk"),
+            json=rows,
+            headers=manager,
+            timeout=120,
+        )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["created"] == 100_000

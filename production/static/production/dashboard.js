@@ -181,7 +181,8 @@
     try {
       const rows = await fetchSummary(params);
       render(rows, names, targets);
-      status.textContent = rows.length ? "" : "No production in this window.";
+      const anyBucket = rows.some((row) => row.bucket !== null);
+      status.textContent = anyBucket ? "" : "No production in this window.";
       document.body.dataset.loaded = "true";
     } catch (error) {
       status.textContent = "Could not load the summary: " + error.message;
@@ -216,7 +217,7 @@
       render(rows, new Map([[factoryId, panel.dataset.factoryName]]), {
         charts: panel.querySelector(".charts"),
       });
-      status.textContent = rows.length > 1 ? "" : "No production yet.";
+      status.textContent = rows.some((row) => row.bucket !== null) ? "" : "No production yet.";
       document.body.dataset.loaded = "true";
     } catch (error) {
       status.textContent = "Could not load the summary: " + error.message;
