@@ -301,8 +301,13 @@ def connections_to_each_worker(service: Service) -> Iterator[list[http.client.HT
     """One keep-alive connection to each of the two workers (closed after)."""
     host, port = service.env["GUNICORN_BIND"].rsplit(":", 1)
     by_worker: dict[int, http.client.HTTPConnection] = {}
+    # Which worker accepts a connection is a race between them; on a busy machine one may win
+    # many times running, so try often, within a deadline.
+    deadline = time.monotonic() + 30
     try:
-        for _ in range(50):
+        for _ in range(1000):
+            if time.monotonic() > deadline:
+                break
             connection = http.client.HTTPConnection(host, int(port), timeout=10)
             connection.request("GET", "/healthz")
             connection.getresponse().read()
