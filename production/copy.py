@@ -169,15 +169,28 @@ def _write(cursor, columns: ProductionColumns, *, on_conflict: str, conflict_lim
     if on_conflict == "skip":
         created = _insert_from_staging(cursor, "ON CONFLICT (factory_id, time) DO NOTHING")
         return Counts(created=created, skipped=total - created)
-    cursor.execute(
-        f"SELECT COUNT(*) FROM {STAGING} s JOIN {TABLE} p "
-        "ON p.factory_id = s.factory_id AND p.time = s.time"
-    )
-    (existing,) = cursor.fetchone()
-    written = _insert_from_staging(
-        cursor,
-        "ON CONFLICT (factory_id, time) DO UPDATE SET "
+    upsert = (
+        f"INSERT INTO {TABLE} ({COLUMNS}) SELECT {COLUMNS} FROM {STAGING} WHERE true "
+        "ORDER BY factory_id, time ON CONFLICT (factory_id, time) DO UPDATE SET "
         "sprocket_production_actual = excluded.sprocket_production_actual, "
-        "sprocket_production_goal = excluded.sprocket_production_goal",
+        "sprocket_production_goal = excluded.sprocket_production_goal"
     )
-    return Counts(created=written - existing, updated=existing, skipped=total - len(kept))
+    if _is_postgresql():
+        # xmax = 0 marks a row this statement inserted rather than updated: exact counts even
+        # while another ingest writes the same keys.
+        cursor.execute(
+            f"WITH written AS ({upsert} RETURNING (xmax = 0) AS inserted) "
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
+            "FROM written"
+        )
+        created, updated = cursor.fetchone()
+    else:
+        # SQLite lets one writer at a time: counting the existing keys first is exact.
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {STAGING} s JOIN {TABLE} p "
+            "ON p.factory_id = s.factory_id AND p.time = s.time"
+        )
+        (updated,) = cursor.fetchone()
+        cursor.execute(upsert)
+        created = cursor.rowcount - updated
+    return Counts(created=created, updated=updated, skipped=total - len(kept))
