@@ -49,3 +49,10 @@ class ModelActionPermission(BasePermission):
         meta = model._meta
         action = ACTION_BY_METHOD.get(request.method, "change")
         return [f"{meta.app_label}.{action}_{meta.model_name}"]
+
+
+class ReadAllowed(BasePermission):
+    """For pages without a model (the API schema and docs): open when anonymous reads are."""
+
+    def has_permission(self, request, view) -> bool:
+        return settings.ANONYMOUS_READ or bool(request.user and request.user.is_authenticated)

@@ -1,14 +1,16 @@
 """Throttles that keep answering when the cache behind them does not."""
 
 import logging
+from functools import wraps
 
-from rest_framework.throttling import ScopedRateThrottle
+from django.http import HttpResponse
+from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
 logger = logging.getLogger(__name__)
 
 
-class ResilientScopedRateThrottle(ScopedRateThrottle):
-    """ScopedRateThrottle that lets a request through when Redis cannot count it.
+class ResilientThrottleMixin:
+    """Lets a request through when Redis cannot count it.
 
     A throttle is a guard, not the service: while the cache is down, logins and exports are
     served unthrottled (and a warning logged) rather than failing with a 500.
@@ -22,6 +24,10 @@ class ResilientScopedRateThrottle(ScopedRateThrottle):
             return True
 
 
+class ResilientScopedRateThrottle(ResilientThrottleMixin, ScopedRateThrottle):
+    pass
+
+
 class ExportRateThrottle(ResilientScopedRateThrottle):
     """Throttles exports (scope "export", EXPORT_THROTTLE_RATE) and nothing else of a view."""
 
@@ -31,3 +37,28 @@ class ExportRateThrottle(ResilientScopedRateThrottle):
         if not getattr(view, "is_export", lambda _request: False)(request):
             return True
         return super().allow_request(request, view)
+
+
+class LoginFormThrottle(ResilientThrottleMixin, SimpleRateThrottle):
+    """The login forms (admin, browsable API) at LOGIN_THROTTLE_RATE per client address."""
+
+    scope = "login"
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": "login-form", "ident": self.get_ident(request)}
+
+
+def login_throttled(view):
+    """Refuse a login form's POSTs beyond LOGIN_THROTTLE_RATE with a 429."""
+
+    @wraps(view)
+    def throttled(request, *args, **kwargs):
+        if request.method == "POST" and not LoginFormThrottle().allow_request(request, None):
+            return HttpResponse(
+                "Too many login attempts; wait a minute and try again.",
+                status=429,
+                content_type="text/plain; charset=utf-8",
+            )
+        return view(request, *args, **kwargs)
+
+    return throttled

@@ -1,17 +1,25 @@
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from production.views import dashboard
 from sprocket_factory.health import ReadinessView, healthz, metrics
+from sprocket_factory.throttling import login_throttled
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/sprocketFactory/v1/docs", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("readyz", ReadinessView.as_view(), name="readyz"),
     path("metrics", metrics, name="metrics"),
+    # The login forms are throttled like the token endpoint (LOGIN_THROTTLE_RATE).
+    path("admin/login/", login_throttled(admin.site.login)),
     path("admin/", admin.site.urls),
     path("dashboard/", dashboard, name="dashboard"),
+    path(
+        "api-auth/login/",
+        login_throttled(LoginView.as_view(template_name="rest_framework/login.html")),
+    ),
     path("api-auth/", include("rest_framework.urls")),
     path("sprocketFactory/v1/", include("sprocket_factory.api_urls")),
 ]

@@ -264,3 +264,23 @@ def test_a_new_x_forwarded_for_on_each_attempt_does_not_dodge_the_throttle(
     ]
 
     assert statuses == [400, 400, 400, 429]
+
+
+@pytest.mark.parametrize("login_url", ["/admin/login/", "/api-auth/login/"])
+def test_the_login_forms_are_throttled(client, viewer, monkeypatch, login_url):
+    from sprocket_factory.throttling import LoginFormThrottle
+
+    monkeypatch.setattr(LoginFormThrottle, "THROTTLE_RATES", {"login": "3/min"})
+    wrong = {"username": viewer.username, "password": "wrong"}
+    statuses = [client.post(login_url, wrong, secure=True).status_code for _ in range(4)]
+
+    assert statuses[:3] == [200, 200, 200]
+    assert statuses[3] == 429
+
+
+def test_the_api_schema_needs_a_login_when_anonymous_reads_are_off(api_client, settings):
+    settings.ANONYMOUS_READ = False
+
+    response = api_client.get("/sprocketFactory/v1/schema", secure=True)
+
+    assert response.status_code in (401, 403)
