@@ -7,8 +7,6 @@ which the tests stop and start again.
 import copy
 import json
 import logging
-import socket
-import subprocess
 import time
 
 import pytest
@@ -20,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from inventory.tests.factories import SprocketFactory
 from sprocket_factory import cache as sprocket_cache
 from sprocket_factory.cache import RESOURCES, SPROCKETS, cache_generations_get
+from tests.servers import PrivateRedis
 
 API = "/sprocketFactory/v1"
 SPROCKETS_URL = f"{API}/sprockets"
@@ -36,76 +35,9 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until(condition, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {timeout} s waiting for {what}")
-        time.sleep(0.02)
-
-
-class PrivateRedis:
-    """A redis-server of our own that keeps nothing on disk, to stop and start at will."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def answers(self) -> bool:
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2, socket_timeout=0.2)
-        try:
-            return client.ping()
-        except redis.ConnectionError:
-            return False
-        finally:
-            client.close()
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(self._up, timeout=10, what=f"redis-server on port {self.port}")
-
-    def _up(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(
-                f"redis-server on port {self.port} exited ({self.process.returncode})"
-            )
-        return self.answers()
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        self.process = None
-
-
 @pytest.fixture
 def private_redis():
-    server = PrivateRedis(free_port())
+    server = PrivateRedis()
     try:
         server.start()
         yield server

@@ -4,27 +4,31 @@ ones on 5432 and 6379).
 """
 
 import contextlib
-import glob
 import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.servers import (
+    PG_BIN,
+    REDIS_SERVER,
+    PrivatePostgres,
+    PrivateRedis,
+    free_port,
+    wait_until,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin"))), None)
-REDIS_SERVER = shutil.which("redis-server")
 
 
 def pytest_collection_modifyitems(config, items) -> None:
@@ -34,143 +38,6 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.system)
             if PG_BIN is None or REDIS_SERVER is None:
                 item.add_marker(pytest.mark.skip(reason="needs PostgreSQL and Redis binaries"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
-    """Poll `condition` until it holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} within {timeout} s")
-        time.sleep(0.05)
-
-
-def _as_postgres_user(args: list[str]) -> list[str]:
-    # initdb and postgres refuse to run as root.
-    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
-
-
-@dataclass
-class PrivatePostgres:
-    """A PostgreSQL cluster of our own in a temporary folder."""
-
-    directory: Path
-    port: int = field(default_factory=free_port)
-
-    @property
-    def data(self) -> Path:
-        return self.directory / "data"
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
-
-    def init(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            shutil.chown(self.directory, "postgres", "postgres")
-        subprocess.run(
-            _as_postgres_user(
-                [
-                    f"{PG_BIN}/initdb",
-                    "-D",
-                    str(self.data),
-                    "-U",
-                    "postgres",
-                    "--auth=trust",
-                    "-E",
-                    "UTF8",
-                    "--no-sync",
-                ]
-            ),
-            check=True,
-            capture_output=True,
-        )
-
-    def _ctl(self, *args: str) -> None:
-        subprocess.run(
-            _as_postgres_user([f"{PG_BIN}/pg_ctl", "-D", str(self.data), *args]),
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-
-    def start(self) -> None:
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        self._ctl("-o", options, "-l", str(self.directory / "log"), "-w", "start")
-
-    def stop(self, mode: str = "fast") -> None:
-        self._ctl("-m", mode, "-w", "stop")
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def create_database(self, name: str) -> str:
-        subprocess.run(
-            [f"{PG_BIN}/createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name],
-            check=True,
-            capture_output=True,
-        )
-        return self.url(name)
-
-
-@dataclass
-class PrivateRedis:
-    """A redis-server of our own that keeps nothing on disk."""
-
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                REDIS_SERVER,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(self.answers, timeout=10, what="redis-server did not answer")
-
-    def answers(self) -> bool:
-        with (
-            contextlib.suppress(OSError),
-            socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock,
-        ):
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-        return False
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        self.process = None
-
-    def command(self, *args: str) -> str:
-        return subprocess.run(
-            ["redis-cli", "-p", str(self.port), *args], check=True, capture_output=True, text=True
-        ).stdout
 
 
 @dataclass
