@@ -66,9 +66,7 @@ def production_window_delete(*, factory: Factory, after: datetime, before: datet
 
 
 def production_record_delete(*, record: ProductionRecord) -> None:
-    with transaction.atomic():
-        record.delete()
-        cache_generations_bump_on_commit(PRODUCTION)
+    production_records_delete(queryset=ProductionRecord.objects.filter(pk=record.pk))
 
 
 def production_records_delete(*, queryset: QuerySet[ProductionRecord]) -> int:

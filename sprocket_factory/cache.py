@@ -33,8 +33,6 @@ FACTORIES = "factories"
 PRODUCTION = "production"
 RESOURCES = (SPROCKETS, FACTORIES, PRODUCTION)
 
-_failed_bumps: set[str] = set()
-_failed_bumps_lock = threading.Lock()
 # Set by any failed Redis call; cleared once every generation has been bumped again.
 _cache_outage = threading.Event()
 _watchdog_pid: int | None = None
@@ -84,8 +82,6 @@ def _outage_ends() -> bool:
             _bump_one(resource)
     except Exception:
         return False
-    with _failed_bumps_lock:
-        _failed_bumps.clear()
     _cache_outage.clear()
     logger.warning("Cache reachable again: every generation bumped")
     return True
@@ -124,8 +120,6 @@ def cache_generations_bump(resources: Iterable[str]) -> None:
             try:
                 _bump_one(resource)
             except Exception:
-                with _failed_bumps_lock:
-                    _failed_bumps.add(resource)
                 _outage_begins(f"could not bump {resource}")
 
 
