@@ -67,11 +67,7 @@ class ProductionRecordViewSet(ResourceViewSet):
         )
 
     def list_uncached(self):
-        records = self.filter_queryset(self.get_queryset())
-        if self.is_export(self.request):
-            return self._export(records, "production.csv")
-        # Rows go out as the dicts the database gives: no model or serializer per row.
-        return self.get_paginated_response(self.paginate_queryset(records.values(*RECORD_FIELDS)))
+        return self._records(self.get_queryset(), "production.csv")
 
     @extend_schema(
         operation_id="production_factory_list",
@@ -81,9 +77,15 @@ class ProductionRecordViewSet(ResourceViewSet):
     @cached_read(PRODUCTION, FACTORIES)
     def factory_list(self, request, factory_id: int):
         get_object_or_404(Factory.objects.only("id"), pk=factory_id)
-        records = self.filter_queryset(self.get_queryset().filter(factory_id=factory_id))
-        if self.is_export(request):
-            return self._export(records, f"production-factory-{factory_id}.csv")
+        records = self.get_queryset().filter(factory_id=factory_id)
+        return self._records(records, f"production-factory-{factory_id}.csv")
+
+    def _records(self, records, export_filename: str):
+        """A page of the filtered records, or all of them as CSV for an export."""
+        records = self.filter_queryset(records)
+        if self.is_export(self.request):
+            return self._export(records, export_filename)
+        # Rows go out as the dicts the database gives: no model or serializer per row.
         return self.get_paginated_response(self.paginate_queryset(records.values(*RECORD_FIELDS)))
 
     def _export(self, records, filename: str) -> StreamingHttpResponse:
