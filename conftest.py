@@ -69,7 +69,7 @@ def fast_password_hashing(settings) -> None:
 @pytest.fixture(autouse=True)
 def fresh_cache_generations() -> None:
     """Each test starts with new generations, so no response cached by another test is served."""
-    from sprocket_factory.cache import RESOURCES, cache_generations_bump
+    from core.cache import RESOURCES, cache_generations_bump
 
     cache_generations_bump(RESOURCES)
 

@@ -1,12 +1,12 @@
 from django_filters import rest_framework as filters
 
-from inventory.models import Factory, Sprocket
-from sprocket_factory.filters import (
+from core.api.filters import (
     ContainsFilter,
     StrictBooleanFilter,
     TimeFilter,
     int32_filter,
 )
+from inventory.models import Factory, Sprocket
 
 
 class SprocketFilterSet(filters.FilterSet):

@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
-from sprocket_factory.timezones import is_zone_name
+from core.timezones import is_zone_name
 
 
 def validate_timezone(value: str) -> None:

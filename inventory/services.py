@@ -3,10 +3,10 @@ from django.db.models import ProtectedError
 from rest_framework.serializers import ModelSerializer
 from rest_framework.validators import UniqueValidator
 
+from core.api.exceptions import Conflict
+from core.cache import FACTORIES, SPROCKETS, cache_generations_bump_on_commit
+from ingest.body import BulkBody, Counts, ItemErrors, bulk_rows_check
 from inventory.models import Factory
-from sprocket_factory.bulk import BulkBody, Counts, ItemErrors, bulk_rows_check
-from sprocket_factory.cache import FACTORIES, SPROCKETS, cache_generations_bump_on_commit
-from sprocket_factory.exceptions import Conflict
 
 
 def factory_protected_message(factory: Factory) -> str:

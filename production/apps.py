@@ -7,9 +7,9 @@ class ProductionConfig(AppConfig):
     verbose_name = "Production"
 
     def ready(self) -> None:
+        from core.cache import RESOURCES, cache_generations_bump
+        from core.roles import roles_ensure
         from production import signals  # noqa: F401
-        from sprocket_factory.cache import RESOURCES, cache_generations_bump
-        from sprocket_factory.roles import roles_ensure
 
         # Sent for this app after the permissions of every app before it exist.
         post_migrate.connect(roles_ensure, sender=self, dispatch_uid="roles_ensure")

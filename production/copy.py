@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 
 from django.db import IntegrityError, connection, transaction
 
-from production.ingest import ProductionColumns
+from ingest.body import Counts
+from production.columns import ProductionColumns
 from production.models import ProductionRecord
-from sprocket_factory.bulk import Counts
 
 TABLE = ProductionRecord._meta.db_table
 STAGING = "production_ingest_staging"

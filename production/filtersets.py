@@ -1,8 +1,8 @@
 from django_filters import rest_framework as filters
 
+from core.api.filters import ContainsFilter, IdListFilter, TimeFilter, int32_filter
 from inventory.models import Factory
 from production.models import ProductionRecord
-from sprocket_factory.filters import ContainsFilter, IdListFilter, TimeFilter, int32_filter
 
 
 class FactoryNameContainsFilter(ContainsFilter):

@@ -8,14 +8,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from rest_framework.exceptions import APIException, PermissionDenied
 
+from core.api.exceptions import Conflict
+from core.cache import FACTORIES, PRODUCTION, cache_generations_bump_on_commit
+from core.ops.db import statement_timeout_set_local
+from ingest.body import BulkBody, Counts, ItemErrors, bulk_body_parse, bulk_rows_check
 from inventory.models import Factory
+from production.columns import ProductionColumns, production_row_count, production_rows_read
 from production.copy import RowConflicts, production_rows_write
-from production.ingest import ProductionColumns, production_row_count, production_rows_read
 from production.models import IngestBatch, ProductionRecord
-from sprocket_factory.bulk import BulkBody, Counts, ItemErrors, bulk_body_parse, bulk_rows_check
-from sprocket_factory.cache import FACTORIES, PRODUCTION, cache_generations_bump_on_commit
-from sprocket_factory.db import statement_timeout_set_local
-from sprocket_factory.exceptions import Conflict
 
 
 def _conflict(factory_id: int, time: datetime) -> Conflict:

@@ -4,10 +4,10 @@ from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from core.api.auth_views import TokenLogoutView, TokenObtainView
+from core.api.exceptions import json_not_found
 from inventory.api.urls import urlpatterns as inventory_urls
 from production.api.urls import urlpatterns as production_urls
-from sprocket_factory.auth_views import TokenLogoutView, TokenObtainView
-from sprocket_factory.exceptions import json_not_found
 
 DOCS_METHODS = ["get", "head"]
 

@@ -63,25 +63,26 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_prometheus",
-    "sprocket_factory",
+    "core",
+    "ingest",
     "inventory",
     "production",
 ]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "sprocket_factory.request_log.RequestLogMiddleware",
+    "core.ops.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "sprocket_factory.middleware.RequestBodyLimitMiddleware",
-    "sprocket_factory.middleware.PrivateReadsMiddleware",
+    "core.ops.middleware.RequestBodyLimitMiddleware",
+    "core.ops.middleware.PrivateReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "sprocket_factory.exceptions.ApiErrorMiddleware",
+    "core.api.exceptions.ApiErrorMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -252,19 +253,19 @@ REST_FRAMEWORK = {
         "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["sprocket_factory.permissions.ModelActionPermission"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.ModelActionPermission"],
     "DEFAULT_RENDERER_CLASSES": [
-        "sprocket_factory.renderers.ORJSONRenderer",
+        "core.api.renderers.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "sprocket_factory.parsers.ORJSONParser",
+        "core.api.parsers.ORJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "sprocket_factory.pagination.KeysetPagination",
-    "EXCEPTION_HANDLER": "sprocket_factory.exceptions.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.KeysetPagination",
+    "EXCEPTION_HANDLER": "core.api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"login": LOGIN_THROTTLE_RATE, "export": EXPORT_THROTTLE_RATE},
     # Clients are told apart by REMOTE_ADDR unless NUM_PROXIES says how many proxies add to
@@ -289,7 +290,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["sprocket_factory.permissions.ReadAllowed"],
+    "SERVE_PERMISSIONS": ["core.api.permissions.ReadAllowed"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -297,9 +298,9 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/sprocketFactory/v1",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "sprocket_factory.schema.describe_link_header",
-        "sprocket_factory.schema.describe_empty_query_values",
-        "sprocket_factory.schema.describe_error_responses",
+        "core.api.schema.describe_link_header",
+        "core.api.schema.describe_empty_query_values",
+        "core.api.schema.describe_error_responses",
     ],
 }
 

@@ -3,9 +3,9 @@ from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from core.api.throttling import login_throttled
+from core.ops.health import ReadinessView, healthz, metrics
 from production.views import dashboard
-from sprocket_factory.health import ReadinessView, healthz, metrics
-from sprocket_factory.throttling import login_throttled
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/sprocketFactory/v1/docs", permanent=False)),
@@ -24,7 +24,7 @@ urlpatterns = [
     path("sprocketFactory/v1/", include("sprocket_factory.api_urls")),
 ]
 
-handler400 = "sprocket_factory.exceptions.json_bad_request"
-handler403 = "sprocket_factory.exceptions.json_permission_denied"
-handler404 = "sprocket_factory.exceptions.json_not_found"
-handler500 = "sprocket_factory.exceptions.json_server_error"
+handler400 = "core.api.exceptions.json_bad_request"
+handler403 = "core.api.exceptions.json_permission_denied"
+handler404 = "core.api.exceptions.json_not_found"
+handler500 = "core.api.exceptions.json_server_error"

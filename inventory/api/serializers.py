@@ -1,9 +1,9 @@
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from core.api.filters import INT32_MAX
+from core.api.serializers import StrictFieldsMixin
 from inventory.models import Factory, Sprocket
-from sprocket_factory.filters import INT32_MAX
-from sprocket_factory.serializers import StrictFieldsMixin
 
 MEASURES = ("pitch_diameter", "outside_diameter", "pitch")
 

@@ -1,7 +1,7 @@
 from django.urls import re_path
 
+from core.api.routers import OptionalSlashRouter
 from inventory.api.views import FactoryBulkView, FactoryViewSet, SprocketBulkView, SprocketViewSet
-from sprocket_factory.routers import OptionalSlashRouter
 
 router = OptionalSlashRouter()
 router.register("sprockets", SprocketViewSet, basename="sprocket")

@@ -1,14 +1,14 @@
 from drf_spectacular.utils import extend_schema_view
 from rest_framework.serializers import ModelSerializer
 
+from core.api.viewsets import ResourceViewSet
+from core.cache import FACTORIES, SPROCKETS
 from inventory.api.serializers import FactorySerializer, SprocketSerializer
 from inventory.filtersets import FactoryFilterSet, SprocketFilterSet
 from inventory.models import Factory, Sprocket
 from inventory.services import catalogue_bulk_create, factory_delete
 from production.api.bulk import BulkIngestView, bulk_schema
 from production.models import IngestBatch
-from sprocket_factory.cache import FACTORIES, SPROCKETS
-from sprocket_factory.viewsets import ResourceViewSet
 
 BY_ID_OR_NAME = {
     "id": ("id",),

@@ -6,9 +6,9 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.parsers import RawJSONParser
 from production.models import IngestBatch
 from production.services import ingest_batch_run, production_bulk_ingest
-from sprocket_factory.parsers import RawJSONParser
 
 BULK_RESULT = {
     "type": "object",

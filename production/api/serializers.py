@@ -1,10 +1,10 @@
 from rest_framework import serializers
 
+from core.api.filters import ID_MAX, INT32_MAX
+from core.api.serializers import StrictFieldsMixin, TimeField
 from inventory.models import Factory
 from production.models import ProductionRecord
 from production.services import production_record_create, production_record_update
-from sprocket_factory.filters import ID_MAX, INT32_MAX
-from sprocket_factory.serializers import StrictFieldsMixin, TimeField
 
 COUNT_LIMITS = {"min_value": 0, "max_value": INT32_MAX}
 

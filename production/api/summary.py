@@ -4,12 +4,12 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.filters import IntegerListFormField
+from core.api.serializers import TimeWindowSerializer
+from core.cache import FACTORIES, PRODUCTION, cached_read
+from core.timezones import is_zone_name
 from production.models import ProductionRecord
-from production.summary import BUCKETS, production_summary
-from sprocket_factory.cache import FACTORIES, PRODUCTION, cached_read
-from sprocket_factory.filters import IntegerListFormField
-from sprocket_factory.serializers import TimeWindowSerializer
-from sprocket_factory.timezones import is_zone_name
+from production.selectors.summary import BUCKETS, production_summary
 
 
 class SummaryQuerySerializer(TimeWindowSerializer):

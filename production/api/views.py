@@ -6,20 +6,20 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from core.api.pagination import keyset_order, keyset_ordering
+from core.api.renderers import CSVRenderer
+from core.api.serializers import RequiredTimeWindowSerializer, TimeWindowSerializer
+from core.api.throttling import ExportRateThrottle
+from core.api.viewsets import ResourceViewSet
+from core.cache import FACTORIES, PRODUCTION, cached_read
 from inventory.api.serializers import ChartDataDocumentSerializer, FactoryChartDocumentSerializer
 from inventory.models import Factory
 from production.api.serializers import ProductionRecordSerializer
-from production.export import production_csv_stream
 from production.filtersets import FactoryProductionFilterSet, ProductionRecordFilterSet
 from production.models import ProductionRecord
-from production.selectors import production_chart_document
+from production.selectors.charts import production_chart_document
+from production.selectors.export import production_csv_stream
 from production.services import production_record_delete, production_window_delete
-from sprocket_factory.cache import FACTORIES, PRODUCTION, cached_read
-from sprocket_factory.pagination import keyset_order, keyset_ordering
-from sprocket_factory.renderers import CSVRenderer
-from sprocket_factory.serializers import RequiredTimeWindowSerializer, TimeWindowSerializer
-from sprocket_factory.throttling import ExportRateThrottle
-from sprocket_factory.viewsets import ResourceViewSet
 
 RECORD_FIELDS = (
     "id",

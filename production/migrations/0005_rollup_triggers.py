@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from sprocket_factory.migration_operations import PostgreSQLOnlySQL
+from core.ops.migration_operations import PostgreSQLOnlySQL
 
 # Statement-level triggers with transition tables: one set-based change per rollup and
 # statement, so COPY, bulk upserts, window deletes and single saves all keep the rollups in

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from sprocket_factory.migration_operations import PostgreSQLOnlySQL
+from core.ops.migration_operations import PostgreSQLOnlySQL
 
 
 class Migration(migrations.Migration):

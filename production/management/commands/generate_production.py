@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from core.cache import FACTORIES, PRODUCTION, cache_generations_bump_on_commit
 from inventory.models import Factory
+from production.columns import ProductionColumns
 from production.copy import RowConflicts, production_rows_write
-from production.ingest import ProductionColumns
-from sprocket_factory.cache import FACTORIES, PRODUCTION, cache_generations_bump_on_commit
 
 # A zone per factory in turn, including one with a :30 offset.
 ZONES = ("UTC", "Europe/Berlin", "America/Chicago", "Asia/Kolkata")

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from django.core.exceptions import ValidationError
 
-from sprocket_factory.times import TIME_FORMAT_HELP, parse_time
+from core.times import TIME_FORMAT_HELP, parse_time
 
 FIRST_MINUTE = datetime(2021, 1, 21, 2, 6, 58, tzinfo=UTC)
 FIRST_MINUTE_UNIX = 1611194818

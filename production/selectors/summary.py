@@ -17,9 +17,9 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Max, Min
 
+from core.api.exceptions import BadRequest
 from inventory.models import Factory
 from production.models import ProductionDailyRollup, ProductionHourlyRollup, ProductionRecord
-from sprocket_factory.exceptions import BadRequest
 
 BUCKETS = ("hour", "day", "week", "month")
 HOUR = timedelta(hours=1)

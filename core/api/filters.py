@@ -6,7 +6,7 @@ from django_filters import rest_framework as filters
 from django_filters.widgets import QueryArrayWidget
 from drf_spectacular.utils import extend_schema_field
 
-from sprocket_factory.times import TIME_FORMAT_HELP, parse_time
+from core.times import TIME_FORMAT_HELP, parse_time
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 ID_MAX = 2**63 - 1

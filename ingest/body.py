@@ -12,7 +12,7 @@ from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError, ValidationError
 
-from sprocket_factory.exceptions import BadRequest
+from core.api.exceptions import BadRequest
 
 
 class PayloadTooLarge(APIException):

@@ -20,7 +20,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from sprocket_factory.renderers import dumps
+from core.api.renderers import dumps
 
 ORDERING_PARAM = "ordering"
 # Cursors are signed: a client can only hand back positions this service gave out.

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from sprocket_factory.exceptions import API_PREFIX
+from core.api.exceptions import API_PREFIX
 
 BULK_PATH = re.compile(r"/bulk/?$")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

@@ -15,9 +15,9 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core import cache as sprocket_cache
+from core.cache import RESOURCES, cache_generations_get
 from inventory.tests.factories import SprocketFactory
-from sprocket_factory import cache as sprocket_cache
-from sprocket_factory.cache import RESOURCES, cache_generations_get
 from tests.servers import PrivateRedis
 
 API = "/sprocketFactory/v1"
@@ -103,12 +103,10 @@ def test_reads_while_redis_is_down_are_prompt(api_client, private_redis):
 def test_reads_while_redis_is_down_log_a_warning(api_client, private_redis, caplog):
     private_redis.stop()
 
-    with caplog.at_level(logging.WARNING, logger="sprocket_factory.cache"):
+    with caplog.at_level(logging.WARNING, logger="core.cache"):
         api_client.get(SPROCKETS_URL)
 
-    assert any(
-        r.levelno == logging.WARNING for r in caplog.records if r.name == "sprocket_factory.cache"
-    )
+    assert any(r.levelno == logging.WARNING for r in caplog.records if r.name == "core.cache")
 
 
 def test_a_write_while_redis_is_down_succeeds(manager, private_redis):
@@ -122,7 +120,7 @@ def test_a_write_while_redis_is_down_succeeds(manager, private_redis):
 def test_a_write_while_redis_is_down_logs_a_warning(manager, private_redis, caplog):
     private_redis.stop()
 
-    with caplog.at_level(logging.WARNING, logger="sprocket_factory.cache"):
+    with caplog.at_level(logging.WARNING, logger="core.cache"):
         manager.post(SPROCKETS_URL, SPROCKET, format="json")
 
     assert any("could not bump sprockets" in r.getMessage() for r in caplog.records)

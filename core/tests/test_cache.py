@@ -16,16 +16,16 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from inventory.models import Factory, Sprocket
-from inventory.tests.factories import FactoryFactory, SprocketFactory
-from production.models import ProductionRecord
-from sprocket_factory.cache import (
+from core.cache import (
     FACTORIES,
     PRODUCTION,
     SPROCKETS,
     cache_generations_bump,
     cache_generations_get,
 )
+from inventory.models import Factory, Sprocket
+from inventory.tests.factories import FactoryFactory, SprocketFactory
+from production.models import ProductionRecord
 
 API = "/sprocketFactory/v1"
 SPROCKETS_URL = f"{API}/sprockets"

@@ -268,7 +268,7 @@ def test_a_new_x_forwarded_for_on_each_attempt_does_not_dodge_the_throttle(
 
 @pytest.mark.parametrize("login_url", ["/admin/login/", "/api-auth/login/"])
 def test_the_login_forms_are_throttled(client, viewer, monkeypatch, login_url):
-    from sprocket_factory.throttling import LoginFormThrottle
+    from core.api.throttling import LoginFormThrottle
 
     monkeypatch.setattr(LoginFormThrottle, "THROTTLE_RATES", {"login": "3/min"})
     wrong = {"username": viewer.username, "password": "wrong"}

@@ -6,13 +6,13 @@ from django.db import IntegrityError
 from django.db.models import ProtectedError
 from django.test import RequestFactory
 
-from inventory.api.views import SprocketViewSet
-from inventory.models import Sprocket
-from sprocket_factory.exceptions import (
+from core.api.exceptions import (
     ApiErrorMiddleware,
     api_exception_handler,
     json_server_error,
 )
+from inventory.api.views import SprocketViewSet
+from inventory.models import Sprocket
 
 API = "/sprocketFactory/v1"
 SPROCKETS = f"{API}/sprockets"
@@ -113,25 +113,23 @@ def test_the_handler_answers_an_unexpected_error_with_a_generic_json_500():
 
 
 def test_the_handler_logs_an_unexpected_error(caplog):
-    with caplog.at_level(logging.ERROR, logger="sprocket_factory.exceptions"):
+    with caplog.at_level(logging.ERROR, logger="core.api.exceptions"):
         api_exception_handler(RuntimeError("boom"), {"view": None})
 
-    assert [r.levelno for r in caplog.records if r.name == "sprocket_factory.exceptions"] == [
-        logging.ERROR
-    ]
+    assert [r.levelno for r in caplog.records if r.name == "core.api.exceptions"] == [logging.ERROR]
 
 
 def test_the_handler_logs_the_traceback_of_the_error_being_handled(caplog):
     # DRF calls the handler inside its `except` block, as here.
     error = RuntimeError("boom")
 
-    with caplog.at_level(logging.ERROR, logger="sprocket_factory.exceptions"):
+    with caplog.at_level(logging.ERROR, logger="core.api.exceptions"):
         try:
             raise error
         except RuntimeError as raised:
             api_exception_handler(raised, {"view": None})
 
-    (record,) = [r for r in caplog.records if r.name == "sprocket_factory.exceptions"]
+    (record,) = [r for r in caplog.records if r.name == "core.api.exceptions"]
     assert record.exc_info[1] is error
 
 
@@ -158,10 +156,10 @@ def test_an_error_escaping_a_view_is_logged_with_its_traceback(api_client, monke
 
     monkeypatch.setattr(SprocketViewSet, "list", explode)
 
-    with caplog.at_level(logging.ERROR, logger="sprocket_factory.exceptions"):
+    with caplog.at_level(logging.ERROR, logger="core.api.exceptions"):
         api_client.get(SPROCKETS)
 
-    (record,) = [r for r in caplog.records if r.name == "sprocket_factory.exceptions"]
+    (record,) = [r for r in caplog.records if r.name == "core.api.exceptions"]
     assert str(record.exc_info[1]) == "boom: secret internals"
 
 
@@ -191,7 +189,7 @@ def test_the_server_error_handler_answers_json_under_the_api():
 def test_the_middleware_answers_an_error_outside_drf_as_json_under_the_api(caplog):
     middleware = ApiErrorMiddleware(get_response=lambda request: None)
 
-    with caplog.at_level(logging.ERROR, logger="sprocket_factory.exceptions"):
+    with caplog.at_level(logging.ERROR, logger="core.api.exceptions"):
         response = middleware.process_exception(
             RequestFactory().get(f"{API}/sprockets"), RuntimeError("boom")
         )

@@ -5,9 +5,9 @@ import json
 import pytest
 from django.test import Client, RequestFactory
 
+from core.ops.middleware import RequestBodyLimitMiddleware
 from inventory.models import Sprocket
 from production.models import IngestBatch, ProductionRecord
-from sprocket_factory.middleware import RequestBodyLimitMiddleware
 
 API = "/sprocketFactory/v1"
 PRODUCTION_BULK = f"{API}/production/bulk"

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, F, Func, QuerySet
 
-from sprocket_factory.db import statement_timeout_set_local
+from core.ops.db import statement_timeout_set_local
 
 CSV_COLUMNS = ("id", "factory_id", "time", "sprocket_production_actual", "sprocket_production_goal")
 FLUSH_BYTES = 64 * 1024

@@ -2,9 +2,9 @@ from datetime import datetime
 
 from django.conf import settings
 
+from core.api.exceptions import BadRequest
 from inventory.models import Factory
 from production.models import ProductionRecord
-from sprocket_factory.exceptions import BadRequest
 
 
 def production_chart_document(

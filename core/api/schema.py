@@ -2,7 +2,7 @@
 
 import re
 
-from sprocket_factory.permissions import ModelActionPermission
+from core.api.permissions import ModelActionPermission
 
 LINK_HEADER = {
     "Link": {

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 
+from core.api.filters import ID_MAX, INT32_MAX
+from core.times import TIME_FORMAT_HELP, parse_time
+from ingest.body import BulkBody, ItemErrors
 from inventory.models import Factory
-from sprocket_factory.bulk import BulkBody, ItemErrors
-from sprocket_factory.filters import ID_MAX, INT32_MAX
-from sprocket_factory.times import TIME_FORMAT_HELP, parse_time
 
 ACTUAL = "sprocket_production_actual"
 GOAL = "sprocket_production_goal"

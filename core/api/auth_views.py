@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sprocket_factory.throttling import ResilientScopedRateThrottle
+from core.api.throttling import ResilientScopedRateThrottle
 
 TokenResponse = inline_serializer(
     "TokenResponse",

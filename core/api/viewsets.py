@@ -4,9 +4,9 @@ from rest_framework import viewsets
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from sprocket_factory.cache import cached_response
-from sprocket_factory.pagination import KeysetPagination
-from sprocket_factory.renderers import ORJSONRenderer
+from core.api.pagination import KeysetPagination
+from core.api.renderers import ORJSONRenderer
+from core.cache import cached_response
 
 
 class ResourceViewSet(viewsets.ModelViewSet):

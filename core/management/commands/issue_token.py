@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from knox.models import AuthToken
 
-from sprocket_factory.roles import ROLE_PERMISSIONS
+from core.roles import ROLE_PERMISSIONS
 
 
 def _ttl(value: str) -> timedelta | None:

@@ -13,11 +13,11 @@ from django.contrib.auth.models import Group
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from core.roles import ROLE_PERMISSIONS, roles_ensure
 from inventory.models import Factory, Sprocket
 from inventory.tests.factories import FactoryFactory, SprocketFactory
 from production.models import ProductionRecord
 from production.tests.factories import ProductionRecordFactory
-from sprocket_factory.roles import ROLE_PERMISSIONS, roles_ensure
 
 API = "/sprocketFactory/v1"
 ROLES = ("viewer", "operator", "manager")

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sprocket_factory.times import TIME_FORMAT_HELP, parse_time
+from core.times import TIME_FORMAT_HELP, parse_time
 
 
 class StrictFieldsMixin:
