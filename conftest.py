@@ -13,10 +13,10 @@ def on_postgresql(db) -> None:
 
 @pytest.fixture
 def original_data(db) -> None:
-    """The original challenge data, loaded from fixtures/ as a newcomer would."""
-    from django.core.management import call_command
+    """The original challenge data, loaded as `load_original_data` loads it."""
+    from production.management.commands.load_original_data import original_data_load
 
-    call_command("loaddata", "sprockets", "factories", "production", verbosity=0)
+    original_data_load()
 
 
 @pytest.fixture
@@ -69,9 +69,9 @@ def fast_password_hashing(settings) -> None:
 @pytest.fixture(autouse=True)
 def fresh_cache_generations() -> None:
     """Each test starts with new generations, so no response cached by another test is served."""
-    from core.cache import RESOURCES, cache_generations_bump
+    from core.cache import cache_generations_bump, cache_resources
 
-    cache_generations_bump(RESOURCES)
+    cache_generations_bump(cache_resources())
 
 
 FORBIDDEN_REDIS_COMMANDS = ("scan", "keys")

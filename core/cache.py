@@ -1,8 +1,11 @@
-"""Read responses cached under keys that carry the generation of every resource they depend on.
+"""Cache generations: every resource's counter, bumped by each write to it.
 
-A write bumps its resource's generation (one INCR) after commit, so every later read builds
-a new key and never sees an older response; old entries simply expire (CACHE_TTL). Nothing
-is ever searched for or deleted by pattern.
+Read responses are cached under keys that carry the generation of every resource they depend
+on (`core.api.caching`). A write bumps its resource's generation (one INCR) after commit, so
+every later read builds a new key and never sees an older response; old entries simply
+expire (CACHE_TTL). Nothing is ever searched for or deleted by pattern.
+
+Apps name their resources in their own `AppConfig.ready` (`cache_resources_register`).
 
 Redis being down never fails a request: reads go to the database and a warning is logged.
 After any failed Redis call a process trusts the cache again only once it has bumped every
@@ -11,31 +14,45 @@ in service. A watchdog thread pings Redis (CACHE_WATCHDOG_SECONDS), so an idle p
 notices an outage too, and makes that recovery bump as soon as Redis answers again.
 """
 
-import hashlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
-from functools import wraps
+from collections.abc import Iterable
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpResponse
-from rest_framework import status
-from rest_framework.response import Response
+from django.db.models.signals import post_migrate
 
 logger = logging.getLogger(__name__)
 
-SPROCKETS = "sprockets"
-FACTORIES = "factories"
-PRODUCTION = "production"
-RESOURCES = (SPROCKETS, FACTORIES, PRODUCTION)
-
+_resources: list[str] = []
 # Set by any failed Redis call; cleared once every generation has been bumped again.
 _cache_outage = threading.Event()
 _watchdog_pid: int | None = None
+# Resources whose bump waits for the current transaction to commit, per thread.
+_pending = threading.local()
+
+
+def cache_resources_register(app_config: AppConfig, *resources: str) -> None:
+    """Name an app's cached resources; migrate and flush (which change data without saving
+    models) bump them after the app's post_migrate."""
+    for resource in resources:
+        if resource not in _resources:
+            _resources.append(resource)
+    post_migrate.connect(
+        lambda **_: cache_generations_bump(resources),
+        sender=app_config,
+        weak=False,
+        dispatch_uid=f"cache_generations_bump_after_migrate:{app_config.label}",
+    )
+
+
+def cache_resources() -> tuple[str, ...]:
+    """Every resource an app registered."""
+    return tuple(_resources)
 
 
 def _generation_key(resource: str) -> str:
@@ -68,7 +85,8 @@ def _bump_one(resource: str) -> None:
         client.set(key, _fresh_generation())
 
 
-def _outage_begins(what: str) -> None:
+def cache_outage_begins(what: str) -> None:
+    """Note a failed cache call: the cache is not trusted until every generation is bumped."""
     logger.warning("Cache unavailable (%s): serving from the database", what)
     _cache_outage.set()
 
@@ -78,7 +96,7 @@ def _outage_ends() -> bool:
     if not _cache_outage.is_set():
         return True
     try:
-        for resource in RESOURCES:
+        for resource in _resources:
             _bump_one(resource)
     except Exception:
         return False
@@ -96,7 +114,7 @@ def _watch(interval: float) -> None:
         try:
             _redis_client().ping()
         except Exception:
-            _outage_begins("ping")
+            cache_outage_begins("ping")
 
 
 def _ensure_watchdog() -> None:
@@ -120,30 +138,31 @@ def cache_generations_bump(resources: Iterable[str]) -> None:
             try:
                 _bump_one(resource)
             except Exception:
-                _outage_begins(f"could not bump {resource}")
+                cache_outage_begins(f"could not bump {resource}")
 
 
-class _BumpOnCommit:
-    """An on_commit callback that knows its resource, so a transaction schedules it once."""
+def _pending_resources() -> set[str]:
+    if not hasattr(_pending, "resources"):
+        _pending.resources = set()
+    return _pending.resources
 
-    def __init__(self, resource: str) -> None:
-        self.resource = resource
 
-    def __call__(self) -> None:
-        cache_generations_bump([self.resource])
+def _bump_pending() -> None:
+    # The first callback of a commit bumps everything that commit wrote; the rest find the
+    # set empty. A rolled-back write leaves its resource here: the next commit bumps it too,
+    # which costs one INCR and never serves a stale read.
+    resources = _pending_resources()
+    if resources:
+        bumped = sorted(resources)
+        resources.clear()
+        cache_generations_bump(bumped)
 
 
 def cache_generations_bump_on_commit(*resources: str) -> None:
-    """Bump after the current transaction commits (at once outside a transaction)."""
-    connection = transaction.get_connection()
-    scheduled = {
-        callback.resource
-        for _, callback, _ in connection.run_on_commit
-        if isinstance(callback, _BumpOnCommit)
-    }
-    for resource in resources:
-        if resource not in scheduled:
-            transaction.on_commit(_BumpOnCommit(resource))
+    """Bump after the current transaction commits (at once outside a transaction); each
+    resource once per commit however many writes name it."""
+    _pending_resources().update(resources)
+    transaction.on_commit(_bump_pending)
 
 
 def cache_generations_get(resources: Iterable[str]) -> tuple[int, ...] | None:
@@ -160,88 +179,8 @@ def cache_generations_get(resources: Iterable[str]) -> tuple[int, ...] | None:
                 cache.add(key, _fresh_generation(), timeout=None)
                 found[key] = cache.get(key)
     except Exception:
-        _outage_begins("generations")
+        cache_outage_begins("generations")
         return None
     if any(found[key] is None for key in keys):
         return None
     return tuple(int(found[key]) for key in keys)
-
-
-def _response_key(request, generations: tuple[int, ...]) -> str:
-    parts = [
-        ",".join(map(str, generations)),
-        request.method,
-        request.get_host(),
-        request.path,
-        "&".join(sorted(f"{k}={v}" for k, values in request.GET.lists() for v in values)),
-        request.accepted_renderer.format,
-    ]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40]
-
-
-def _etag_matches(request, etag: str) -> bool:
-    header = request.headers.get("If-None-Match", "")
-    return etag in {tag.strip().removeprefix("W/") for tag in header.split(",")}
-
-
-def _decorate(response: HttpResponse, etag: str) -> HttpResponse:
-    # Cache-Control and Vary for private reads are set for every API answer by middleware.
-    response["ETag"] = etag
-    return response
-
-
-def cached_response(request, resources: Iterable[str], produce: Callable[[], Response]):
-    """The JSON response `produce()` would give, from the cache when the generations allow.
-
-    Called inside a view's action, so authentication and permissions are already checked.
-    Only JSON is cached; other formats (the browsable API, CSV) are produced fresh.
-    """
-    if not settings.CACHE_RESPONSES or request.accepted_renderer.format != "json":
-        return produce()
-    generations = cache_generations_get(resources)
-    if generations is None:
-        return produce()
-    key = _response_key(request, generations)
-    etag = f'"{key}"'
-    if _etag_matches(request, etag):
-        return _decorate(HttpResponse(status=status.HTTP_304_NOT_MODIFIED), etag)
-    try:
-        entry = cache.get(f"response:{key}")
-    except Exception:
-        _outage_begins("entry")
-        entry = None
-    if entry is not None:
-        body, link = entry
-        return _decorate(_json_response(body, link), etag)
-    response = produce()
-    if response.status_code != status.HTTP_200_OK:
-        return response
-    body = request.accepted_renderer.render(response.data)
-    link = response.headers.get("Link")
-    try:
-        cache.set(f"response:{key}", (body, link), timeout=settings.CACHE_TTL)
-    except Exception:
-        _outage_begins("store")
-    return _decorate(_json_response(body, link), etag)
-
-
-def cached_read(*resources: str) -> Callable:
-    """A read action served through `cached_response`, keyed by the generations of `resources`."""
-
-    def decorator(action: Callable) -> Callable:
-        @wraps(action)
-        def wrapper(view, request, *args, **kwargs):
-            return cached_response(
-                request, resources, lambda: action(view, request, *args, **kwargs)
-            )
-
-        return wrapper
-
-    return decorator
-
-
-def _json_response(body: bytes, link: str | None) -> HttpResponse:
-    response = HttpResponse(body, content_type="application/json")
-    if link:
-        response["Link"] = link
-    return response

@@ -9,16 +9,9 @@ from dataclasses import dataclass
 
 import orjson
 from django.conf import settings
-from rest_framework import status
-from rest_framework.exceptions import APIException, ParseError, ValidationError
 
-from core.api.exceptions import BadRequest
-
-
-class PayloadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "payload_too_large"
+from core.errors import InvalidInput, TooLarge
+from ingest.models import Shape
 
 
 @dataclass
@@ -34,40 +27,35 @@ class Counts:
 class BulkBody:
     """A parsed bulk body: its shape and its items (or document entries)."""
 
-    shape: str
+    shape: Shape
     items: list
 
 
 def bulk_body_parse(raw: bytes, *, document_key: str) -> BulkBody:
-    """Parse a bulk body into its shape and list; malformed or mis-shaped → 400."""
+    """Parse a bulk body into its shape and list; malformed or mis-shaped → InvalidInput."""
     try:
         payload = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        raise ParseError(f"JSON parse error: {error}") from None
+        raise InvalidInput(f"JSON parse error: {error}") from None
     if isinstance(payload, list):
-        shape, items = "array", payload
-    elif isinstance(payload, dict) and isinstance(payload.get("items"), list) and len(payload) == 1:
-        shape, items = "items", payload["items"]
-    elif (
-        isinstance(payload, dict)
-        and isinstance(payload.get(document_key), list)
-        and len(payload) == 1
-    ):
-        shape, items = "document", payload[document_key]
-    else:
-        raise BadRequest(
-            f'Send a JSON array of items, {{"items": [...]}}, or {{"{document_key}": [...]}}.'
-        )
-    return BulkBody(shape=shape, items=items)
+        return BulkBody(shape=Shape.ARRAY, items=payload)
+    if isinstance(payload, dict) and len(payload) == 1:
+        if isinstance(payload.get("items"), list):
+            return BulkBody(shape=Shape.ITEMS, items=payload["items"])
+        if isinstance(payload.get(document_key), list):
+            return BulkBody(shape=Shape.DOCUMENT, items=payload[document_key])
+    raise InvalidInput(
+        f'Send a JSON array of items, {{"items": [...]}}, or {{"{document_key}": [...]}}.'
+    )
 
 
 def bulk_rows_check(count: int) -> None:
     if count > settings.BULK_MAX_ROWS:
-        raise PayloadTooLarge(
+        raise TooLarge(
             f"{count} rows is more than BULK_MAX_ROWS ({settings.BULK_MAX_ROWS}); split the body."
         )
     if count == 0:
-        raise BadRequest("The body holds no items.")
+        raise InvalidInput("The body holds no items.")
 
 
 class ItemErrors:
@@ -97,4 +85,4 @@ class ItemErrors:
                 f"{self.count} errors in all; the first {len(self.by_item)} items with errors "
                 "are listed (BULK_MAX_ERRORS)."
             )
-        raise ValidationError(detail)
+        raise InvalidInput(detail)

@@ -4,6 +4,10 @@ from django.db.models import F, Q
 
 from core.timezones import is_zone_name
 
+# The cached resources that writes to these models change (core.cache).
+SPROCKETS = "sprockets"
+FACTORIES = "factories"
+
 
 def validate_timezone(value: str) -> None:
     if not is_zone_name(value):

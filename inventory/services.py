@@ -1,12 +1,10 @@
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import ProtectedError
-from rest_framework.serializers import ModelSerializer
-from rest_framework.validators import UniqueValidator
 
-from core.api.exceptions import Conflict
-from core.cache import FACTORIES, SPROCKETS, cache_generations_bump_on_commit
-from ingest.body import BulkBody, Counts, ItemErrors, bulk_rows_check
-from inventory.models import Factory
+from core.cache import cache_generations_bump_on_commit
+from core.errors import Conflict
+from ingest.body import Counts, ItemErrors
+from inventory.models import FACTORIES, SPROCKETS, Factory
 
 
 def factory_protected_message(factory: Factory) -> str:
@@ -29,31 +27,17 @@ def factory_delete(*, factory: Factory) -> None:
         raise Conflict(factory_protected_message(factory)) from None
 
 
-def catalogue_bulk_create(*, body: BulkBody, serializer_class: type[ModelSerializer]) -> Counts:
-    """Create sprocket types or factories from a bulk body: every item valid, or none written.
+def catalogue_bulk_create(
+    *, model: type[models.Model], items: list[tuple[int, dict]], errors: ItemErrors
+) -> Counts:
+    """Create sprocket types or factories: every item valid, or none written.
 
-    Names are checked for the whole body in one query, not one query per item.
+    `items` are (index, fields) of the items whose own fields are valid; `errors` holds the
+    others'. Names are checked for the whole body in one query, not one query per item.
     """
-    errors = ItemErrors()
-    bulk_rows_check(len(body.items))
-    model = serializer_class.Meta.model
-    valid: list[tuple[int, dict]] = []
-    for index, item in enumerate(body.items):
-        serializer = serializer_class(data=item)
-        name_field = serializer.fields["name"]
-        name_field.validators = [
-            v for v in name_field.validators if not isinstance(v, UniqueValidator)
-        ]
-        if serializer.is_valid():
-            valid.append((index, serializer.validated_data))
-            continue
-        for field, messages in serializer.errors.items():
-            for message in messages if isinstance(messages, list) else [messages]:
-                errors.add(str(index), field, str(message))
-
     first_with_name: dict[str, int] = {}
-    for index, data in valid:
-        name = data.get("name")
+    for index, fields in items:
+        name = fields.get("name")
         if name is None:
             continue
         if name in first_with_name:
@@ -68,7 +52,7 @@ def catalogue_bulk_create(*, body: BulkBody, serializer_class: type[ModelSeriali
         )
     errors.raise_if_any()
 
-    model.objects.bulk_create([model(**data) for _, data in valid])
+    model.objects.bulk_create([model(**fields) for _, fields in items])
     # bulk_create sends no signals: bump here.
     cache_generations_bump_on_commit(FACTORIES if model is Factory else SPROCKETS)
-    return Counts(created=len(valid))
+    return Counts(created=len(items))

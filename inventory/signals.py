@@ -3,8 +3,8 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from core.cache import FACTORIES, SPROCKETS, cache_generations_bump_on_commit
-from inventory.models import Factory, Sprocket
+from core.cache import cache_generations_bump_on_commit
+from inventory.models import FACTORIES, SPROCKETS, Factory, Sprocket
 
 
 @receiver([post_save, post_delete], sender=Sprocket, dispatch_uid="sprocket_changed")

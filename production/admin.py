@@ -3,19 +3,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-from production.models import IngestBatch, ProductionRecord
+from core.admin import BoundedCountPaginator
+from production.models import ProductionRecord
 from production.services import production_record_delete, production_records_delete
-
-
-class BoundedCountPaginator(Paginator):
-    """Counts at most ADMIN_PRODUCTION_COUNT_LIMIT + 1 rows, never the whole table."""
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list[: settings.ADMIN_PRODUCTION_COUNT_LIMIT + 1].count()
 
 
 class FactoryAutocompleteFilter(admin.SimpleListFilter):
@@ -98,37 +90,3 @@ class ProductionRecordAdmin(admin.ModelAdmin):
         factory_widget = AutocompleteSelect(self.model._meta.get_field("factory"), self.admin_site)
         filter_script = forms.Media(js=["production/admin_factory_filter.js"])
         return super().media + factory_widget.media + filter_script
-
-
-@admin.register(IngestBatch)
-class IngestBatchAdmin(admin.ModelAdmin):
-    """The audit of bulk requests: read-only."""
-
-    list_display = (
-        "id",
-        "created_at",
-        "user",
-        "resource",
-        "shape",
-        "on_conflict",
-        "status_code",
-        "rows",
-        "created",
-        "updated",
-        "skipped",
-    )
-    list_filter = ("resource", "status_code", "on_conflict")
-    search_fields = ("user__username", "idempotency_key")
-    list_select_related = ("user",)
-    paginator = BoundedCountPaginator
-    show_full_result_count = False
-    list_per_page = 100
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

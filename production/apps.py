@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class ProductionConfig(AppConfig):
@@ -7,16 +6,17 @@ class ProductionConfig(AppConfig):
     verbose_name = "Production"
 
     def ready(self) -> None:
-        from core.cache import RESOURCES, cache_generations_bump
-        from core.roles import roles_ensure
+        from core.cache import cache_resources_register
+        from core.roles import ALL, VIEW, roles_grant
         from production import signals  # noqa: F401
+        from production.models import PRODUCTION
 
-        # Sent for this app after the permissions of every app before it exist.
-        post_migrate.connect(roles_ensure, sender=self, dispatch_uid="roles_ensure")
-        # migrate and flush (which also sends post_migrate) change data without saving models.
-        post_migrate.connect(
-            lambda **_: cache_generations_bump(RESOURCES),
-            sender=self,
-            dispatch_uid="cache_generations_bump_after_migrate",
-            weak=False,
+        cache_resources_register(self, PRODUCTION)
+        roles_grant(
+            self,
+            {
+                "viewer": {"productionrecord": VIEW},
+                "operator": {"productionrecord": ("view", "add", "change")},
+                "manager": {"productionrecord": ALL},
+            },
         )

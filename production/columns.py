@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 
-from core.api.filters import ID_MAX, INT32_MAX
+from core.limits import ID_MAX, INT32_MAX
 from core.times import TIME_FORMAT_HELP, parse_time
 from ingest.body import BulkBody, ItemErrors
 from inventory.models import Factory

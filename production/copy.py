@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from django.db import IntegrityError, connection, transaction
 
 from ingest.body import Counts
+from ingest.models import OnConflict
 from production.columns import ProductionColumns
 from production.models import ProductionRecord
 
@@ -27,10 +28,17 @@ POSTGRES_EPOCH = 946_684_800
 
 @dataclass
 class RowConflicts(Exception):
-    """Rows that duplicate an existing record or an earlier row of the same body."""
+    """Rows that duplicate an existing record or an earlier row of the same body: the first
+    `conflict_limit` positions of the former, every (position, first position) of the latter,
+    and how many there are of each."""
 
     existing: list[int]
+    existing_count: int
     duplicates: list[tuple[int, int]]
+
+    @property
+    def count(self) -> int:
+        return self.existing_count + len(self.duplicates)
 
 
 def _is_postgresql() -> bool:
@@ -111,13 +119,15 @@ def _duplicates_in_body(columns: ProductionColumns) -> list[tuple[int, int]]:
     return duplicates
 
 
-def _existing_in_staging(cursor, limit: int) -> list[int]:
-    cursor.execute(
-        f"SELECT s.position FROM {STAGING} s JOIN {TABLE} p "
-        "ON p.factory_id = s.factory_id AND p.time = s.time ORDER BY s.position LIMIT %s",
-        [limit],
-    )
-    return [position for (position,) in cursor.fetchall()]
+def _existing_in_staging(cursor, limit: int) -> tuple[list[int], int]:
+    """The first `limit` positions that match an existing record, and how many match."""
+    join = f"FROM {STAGING} s JOIN {TABLE} p ON p.factory_id = s.factory_id AND p.time = s.time"
+    cursor.execute(f"SELECT s.position {join} ORDER BY s.position LIMIT %s", [limit])
+    positions = [position for (position,) in cursor.fetchall()]
+    if len(positions) < limit:
+        return positions, len(positions)
+    cursor.execute(f"SELECT count(*) {join}")
+    return positions, cursor.fetchone()[0]
 
 
 def _insert_from_staging(cursor, on_conflict_sql: str) -> int:
@@ -129,10 +139,10 @@ def _insert_from_staging(cursor, on_conflict_sql: str) -> int:
     return cursor.rowcount
 
 
-def production_rows_write(
-    columns: ProductionColumns, *, on_conflict: str, conflict_limit: int
+def production_rows_copy(
+    columns: ProductionColumns, *, on_conflict: OnConflict, conflict_limit: int
 ) -> Counts:
-    """Write every row or none (the caller holds the transaction)."""
+    """Write every row or none (the caller, `production_rows_write`, holds the transaction)."""
     with connection.cursor() as cursor:
         try:
             return _write(cursor, columns, on_conflict=on_conflict, conflict_limit=conflict_limit)
@@ -141,9 +151,11 @@ def production_rows_write(
                 cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
 
 
-def _write(cursor, columns: ProductionColumns, *, on_conflict: str, conflict_limit: int) -> Counts:
+def _write(
+    cursor, columns: ProductionColumns, *, on_conflict: OnConflict, conflict_limit: int
+) -> Counts:
     total = len(columns)
-    if on_conflict == "error":
+    if on_conflict is OnConflict.ERROR:
         if _is_postgresql():
             try:
                 with transaction.atomic():
@@ -159,14 +171,16 @@ def _write(cursor, columns: ProductionColumns, *, on_conflict: str, conflict_lim
                 pass
         duplicates = _duplicates_in_body(columns)
         _stage(cursor, columns, range(total))
-        existing = _existing_in_staging(cursor, conflict_limit)
+        existing, existing_count = _existing_in_staging(cursor, conflict_limit)
         if existing or duplicates:
-            raise RowConflicts(existing=existing, duplicates=duplicates[:conflict_limit])
+            raise RowConflicts(
+                existing=existing, existing_count=existing_count, duplicates=duplicates
+            )
         return Counts(created=_insert_from_staging(cursor, ""))
 
-    kept = _kept_positions(columns, keep_last=on_conflict == "update")
+    kept = _kept_positions(columns, keep_last=on_conflict is OnConflict.UPDATE)
     _stage(cursor, columns, kept)
-    if on_conflict == "skip":
+    if on_conflict is OnConflict.SKIP:
         created = _insert_from_staging(cursor, "ON CONFLICT (factory_id, time) DO NOTHING")
         return Counts(created=created, skipped=total - created)
     upsert = (

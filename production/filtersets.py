@@ -1,8 +1,16 @@
 from django_filters import rest_framework as filters
 
-from core.api.filters import ContainsFilter, IdListFilter, TimeFilter, int32_filter
+from core.api.filters import (
+    ContainsFilter,
+    IdListFilter,
+    TimeFilter,
+    TimeWindowForm,
+    ZoneFilter,
+    int32_filter,
+)
 from inventory.models import Factory
 from production.models import ProductionRecord
+from production.selectors.buckets import BUCKETS
 
 
 class FactoryNameContainsFilter(ContainsFilter):
@@ -35,3 +43,24 @@ class FactoryProductionFilterSet(ProductionRecordFilterSet):
     """One factory's records: the factory is in the path, not a filter."""
 
     factory_id = None
+
+
+class ProductionSummaryFilterSet(filters.FilterSet):
+    """The summary's parameters, read by the same filters every list reads them with; the
+    summary takes their values (`query_params_clean`), it filters no queryset itself."""
+
+    after = TimeFilter(method="as_parameter")
+    before = TimeFilter(method="as_parameter")
+    bucket = filters.ChoiceFilter(choices=[(b, b) for b in BUCKETS], method="as_parameter")
+    factory_id = IdListFilter(method="as_parameter", help_text="Repeatable; default every factory.")
+    tz = ZoneFilter(
+        method="as_parameter", help_text="IANA zone for the buckets; default each factory's own."
+    )
+
+    class Meta:
+        model = Factory
+        fields = []
+        form = TimeWindowForm
+
+    def as_parameter(self, queryset, name, value):
+        return queryset

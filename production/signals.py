@@ -7,8 +7,8 @@ Django from deleting a window of records in one statement.
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from core.cache import PRODUCTION, cache_generations_bump_on_commit
-from production.models import ProductionRecord
+from core.cache import cache_generations_bump_on_commit
+from production.models import PRODUCTION, ProductionRecord
 
 
 @receiver(post_save, sender=ProductionRecord, dispatch_uid="production_record_saved")

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 from inventory.models import Factory
-from production.selectors.summary import BUCKETS
+from production.selectors import BUCKETS
 
 DASHBOARD_FACTORIES = 500
 DEFAULT_SELECTED = 6

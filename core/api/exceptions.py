@@ -11,19 +11,47 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound, TooLarge
+
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/sprocketFactory/"
 
 
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state of the data."
-    default_code = "conflict"
+# The one place where the domain's errors meet HTTP.
+DOMAIN_TO_HTTP: dict[type[DomainError], int] = {
+    InvalidInput: status.HTTP_400_BAD_REQUEST,
+    NotAllowed: status.HTTP_403_FORBIDDEN,
+    NotFound: status.HTTP_404_NOT_FOUND,
+    Conflict: status.HTTP_409_CONFLICT,
+    TooLarge: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+}
+
+
+def as_api_exception(error: DomainError) -> APIException:
+    """A domain error as DRF's exception of its status: `{"detail": ...}` for a message, the
+    mapping itself for messages by field or item."""
+    exception = APIException(error.detail)
+    exception.status_code = next(
+        DOMAIN_TO_HTTP[kind] for kind in type(error).__mro__ if kind in DOMAIN_TO_HTTP
+    )
+    return exception
+
+
+def error_status_and_detail(exc: Exception) -> tuple[int, object]:
+    """The status and body an exception is answered with (the bulk audit records both)."""
+    if isinstance(exc, DomainError):
+        exc = as_api_exception(exc)
+    if isinstance(exc, APIException):
+        return exc.status_code, exc.detail
+    return status.HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error."
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response:
-    """DRF's handler, plus database conflicts as 409 and anything unexpected as a JSON 500."""
+    """DRF's handler, plus the domain's errors, database conflicts as 409, an unavailable or
+    timed-out database as 503, and anything unexpected as a JSON 500."""
+    if isinstance(exc, DomainError):
+        exc = as_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is not None:
         return response
@@ -92,9 +120,3 @@ class ApiErrorMiddleware:
             return None
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return JsonResponse({"detail": "Internal server error."}, status=500)
-
-
-class BadRequest(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Bad request."
-    default_code = "bad_request"

@@ -3,13 +3,13 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django_filters import rest_framework as filters
+from django_filters.utils import translate_validation
 from django_filters.widgets import QueryArrayWidget
 from drf_spectacular.utils import extend_schema_field
 
+from core.limits import ID_MAX, INT32_MAX, INT32_MIN
 from core.times import TIME_FORMAT_HELP, parse_time
-
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-ID_MAX = 2**63 - 1
+from core.timezones import is_zone_name
 
 
 class TimeFormField(forms.Field):
@@ -103,3 +103,44 @@ class StrictBooleanFilter(filters.Filter):
     """true/false (or 1/0); anything else is a 400, not silently no filter."""
 
     field_class = StrictBooleanFormField
+
+
+class TimeWindowForm(forms.Form):
+    """The form of a FilterSet with `after` and `before`: a window that ends before it starts
+    is a 400, not an empty answer."""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        after, before = cleaned.get("after"), cleaned.get("before")
+        if after is not None and before is not None and after >= before:
+            self.add_error("before", "Must be later than `after`.")
+        return cleaned
+
+
+class ZoneFormField(forms.CharField):
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+    def validate(self, value: str) -> None:
+        super().validate(value)
+        if value and not is_zone_name(value):
+            raise ValidationError(f"{value!r} is not an IANA time zone name.")
+
+
+class ZoneFilter(filters.CharFilter):
+    """An IANA time zone name; a parameter, not a filter on a column."""
+
+    field_class = ZoneFormField
+
+    def filter(self, qs, value):
+        return qs
+
+
+def query_params_clean(filterset_class: type[filters.FilterSet], request) -> dict:
+    """A request's query parameters read through a FilterSet's fields: cleaned values, or a
+    400 naming each bad parameter (as DjangoFilterBackend answers for a list)."""
+    filterset = filterset_class(data=request.query_params, request=request)
+    if not filterset.is_valid():
+        raise translate_validation(filterset.errors)
+    return filterset.form.cleaned_data

@@ -6,8 +6,9 @@ import pytest
 from django.test import Client, RequestFactory
 
 from core.ops.middleware import RequestBodyLimitMiddleware
+from ingest.models import IngestBatch
 from inventory.models import Sprocket
-from production.models import IngestBatch, ProductionRecord
+from production.models import ProductionRecord
 
 API = "/sprocketFactory/v1"
 PRODUCTION_BULK = f"{API}/production/bulk"

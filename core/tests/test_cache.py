@@ -16,16 +16,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from core.cache import (
-    FACTORIES,
-    PRODUCTION,
-    SPROCKETS,
-    cache_generations_bump,
-    cache_generations_get,
-)
-from inventory.models import Factory, Sprocket
+from core.cache import cache_generations_bump, cache_generations_get
+from inventory.models import FACTORIES, SPROCKETS, Factory, Sprocket
 from inventory.tests.factories import FactoryFactory, SprocketFactory
-from production.models import ProductionRecord
+from production.models import PRODUCTION, ProductionRecord
 
 API = "/sprocketFactory/v1"
 SPROCKETS_URL = f"{API}/sprockets"

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core import cache as sprocket_cache
-from core.cache import RESOURCES, cache_generations_get
+from core.cache import cache_generations_get, cache_resources
 from inventory.tests.factories import SprocketFactory
 from tests.servers import PrivateRedis
 
@@ -180,11 +180,11 @@ def test_caching_resumes_by_itself_when_redis_returns(api_client, private_redis)
 
 
 def test_generations_after_a_restart_are_newer_than_before(private_redis):
-    before = cache_generations_get(RESOURCES)
+    before = cache_generations_get(cache_resources())
     private_redis.stop()
     private_redis.start()
 
-    after = cache_generations_get(RESOURCES)
+    after = cache_generations_get(cache_resources())
 
     assert all(new > old for new, old in zip(after, before, strict=True)), (before, after)
 

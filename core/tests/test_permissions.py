@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from core.roles import ROLE_PERMISSIONS, roles_ensure
+from core.roles import role_permissions, roles_ensure
 from inventory.models import Factory, Sprocket
 from inventory.tests.factories import FactoryFactory, SprocketFactory
 from production.models import ProductionRecord
@@ -245,13 +245,31 @@ def test_the_window_delete_deletes_only_the_factory_records_inside_the_window(wo
     assert list(ProductionRecord.objects.values_list("pk", flat=True)) == [outside.pk]
 
 
+VIEW_ALL = {"inventory.view_sprocket", "inventory.view_factory", "production.view_productionrecord"}
+DESIGN_ROLES = {
+    "viewer": VIEW_ALL,
+    "operator": VIEW_ALL
+    | {"production.add_productionrecord", "production.change_productionrecord"},
+    "manager": {
+        f"{app}.{action}_{model}"
+        for app, model in (
+            ("inventory", "sprocket"),
+            ("inventory", "factory"),
+            ("production", "productionrecord"),
+        )
+        for action in ("view", "add", "change", "delete")
+    },
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_is_granted_what_design_section_5_says(role):
+    assert role_permissions(role) == DESIGN_ROLES[role]
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_each_group_exists_after_migrate_with_exactly_its_permissions(db, role):
-    expected = {
-        f"{app_label}.{action}_{model_name}"
-        for (app_label, model_name), actions in ROLE_PERMISSIONS[role].items()
-        for action in actions
-    }
+    expected = DESIGN_ROLES[role]
 
     granted = {
         f"{p.content_type.app_label}.{p.codename}"
@@ -265,7 +283,8 @@ def test_roles_ensure_takes_back_a_permission_given_to_a_group_by_hand(db):
     viewer = Group.objects.get(name="viewer")
     viewer.permissions.add(*Group.objects.get(name="manager").permissions.all())
 
-    roles_ensure()
+    roles_ensure(app_label="inventory")
+    roles_ensure(app_label="production")
 
     assert set(viewer.permissions.values_list("codename", flat=True)) == {
         "view_sprocket",

@@ -1,8 +1,8 @@
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from core.api.filters import INT32_MAX
 from core.api.serializers import StrictFieldsMixin
+from core.limits import INT32_MAX
 from inventory.models import Factory, Sprocket
 
 MEASURES = ("pitch_diameter", "outside_diameter", "pitch")

@@ -1,7 +1,8 @@
 from django.urls import re_path
 
 from core.api.routers import OptionalSlashRouter
-from inventory.api.views import FactoryBulkView, FactoryViewSet, SprocketBulkView, SprocketViewSet
+from inventory.api.bulk import FactoryBulkView, SprocketBulkView
+from inventory.api.views import FactoryViewSet, SprocketViewSet
 
 router = OptionalSlashRouter()
 router.register("sprockets", SprocketViewSet, basename="sprocket")

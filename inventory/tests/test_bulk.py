@@ -5,9 +5,9 @@ import json
 import pytest
 from django.conf import settings
 
+from ingest.models import IngestBatch
 from inventory.models import Factory, Sprocket
 from inventory.tests.factories import FactoryFactory, SprocketFactory
-from production.models import IngestBatch
 
 API = "/sprocketFactory/v1"
 SPROCKETS_BULK = f"{API}/sprockets/bulk"

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from core.api.filters import ID_MAX, INT32_MAX
 from core.api.serializers import StrictFieldsMixin, TimeField
+from core.limits import ID_MAX, INT32_MAX
 from inventory.models import Factory
 from production.models import ProductionRecord
 from production.services import production_record_create, production_record_update

@@ -1,25 +1,24 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.filters import IntegerListFormField
+from core.api.caching import CachedReadsMixin
+from core.api.filters import query_params_clean
 from core.api.serializers import TimeWindowSerializer
-from core.cache import FACTORIES, PRODUCTION, cached_read
-from core.timezones import is_zone_name
-from production.models import ProductionRecord
-from production.selectors.summary import BUCKETS, production_summary
+from inventory.models import FACTORIES
+from production.filtersets import ProductionSummaryFilterSet
+from production.models import PRODUCTION, ProductionRecord
+from production.selectors import BUCKETS, production_summary
+
+DEFAULT_BUCKET = "day"
 
 
 class SummaryQuerySerializer(TimeWindowSerializer):
-    bucket = serializers.ChoiceField(choices=BUCKETS, default="day")
-    tz = serializers.CharField(required=False, max_length=64)
+    """The summary's parameters as the schema documents them."""
 
-    def validate_tz(self, value: str) -> str:
-        if not is_zone_name(value):
-            raise serializers.ValidationError(f"{value!r} is not an IANA time zone name.")
-        return value
+    bucket = serializers.ChoiceField(choices=BUCKETS, default=DEFAULT_BUCKET)
+    tz = serializers.CharField(required=False, max_length=64)
 
 
 class SummaryRowSerializer(serializers.Serializer):
@@ -36,10 +35,12 @@ class SummaryRowSerializer(serializers.Serializer):
     )
 
 
-class ProductionSummaryView(APIView):
+class ProductionSummaryView(CachedReadsMixin, APIView):
     """Actual and goal summed per factory per bucket, with attainment."""
 
     permission_model = ProductionRecord
+    filterset_class = ProductionSummaryFilterSet
+    cache_depends_on = (PRODUCTION, FACTORIES)
 
     @extend_schema(
         parameters=[
@@ -53,19 +54,14 @@ class ProductionSummaryView(APIView):
         ],
         responses={200: SummaryRowSerializer(many=True), 400: OpenApiResponse()},
     )
-    @cached_read(PRODUCTION, FACTORIES)
     def get(self, request):
-        params = SummaryQuerySerializer(data=request.query_params.dict())
-        params.is_valid(raise_exception=True)
+        params = query_params_clean(self.filterset_class, request)
         return Response(
-            production_summary(**params.validated_data, factory_id=self._factory_ids(request))
+            production_summary(
+                bucket=params["bucket"] or DEFAULT_BUCKET,
+                factory_ids=params["factory_id"],
+                after=params["after"],
+                before=params["before"],
+                tz=params["tz"] or None,
+            )
         )
-
-    @staticmethod
-    def _factory_ids(request) -> list[int]:
-        """`factory_id` read the way every list reads it (repeatable, or a comma list)."""
-        values = [v for v in request.query_params.getlist("factory_id") if v]
-        try:
-            return IntegerListFormField(required=False).clean(values)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError({"factory_id": error.messages}) from None

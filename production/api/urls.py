@@ -2,7 +2,11 @@ from django.urls import re_path
 
 from production.api.bulk import ProductionBulkView
 from production.api.summary import ProductionSummaryView
-from production.api.views import FactoryChartViewSet, ProductionRecordViewSet
+from production.api.views import (
+    FactoryChartViewSet,
+    FactoryProductionViewSet,
+    ProductionRecordViewSet,
+)
 
 # Literal routes come before the parameterised ones; ids are digits only.
 urlpatterns = [
@@ -33,8 +37,8 @@ urlpatterns = [
     ),
     re_path(
         r"^production/(?P<factory_id>\d+)/?$",
-        ProductionRecordViewSet.as_view(
-            {"get": "factory_list", "delete": "factory_window_delete"}, basename="production"
+        FactoryProductionViewSet.as_view(
+            {"get": "list", "delete": "window_delete"}, basename="production-factory"
         ),
         name="production-factory",
     ),

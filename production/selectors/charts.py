@@ -1,8 +1,10 @@
+"""Production in the original challenge's chart-data document shape."""
+
 from datetime import datetime
 
 from django.conf import settings
 
-from core.api.exceptions import BadRequest
+from core.errors import InvalidInput, NotFound
 from inventory.models import Factory
 from production.models import ProductionRecord
 
@@ -27,7 +29,7 @@ def production_chart_document(
     limit = settings.CHART_MAX_POINTS
     factory_rows = list(factories.values_list("id", "name")[: limit + 1])
     if len(factory_rows) > limit:
-        raise BadRequest(
+        raise InvalidInput(
             f"More than CHART_MAX_POINTS ({limit}) factories; ask for one factory's chart data."
         )
     rows = list(
@@ -36,7 +38,7 @@ def production_chart_document(
         )[: limit + 1]
     )
     if len(rows) > limit:
-        raise BadRequest(
+        raise InvalidInput(
             f"More than CHART_MAX_POINTS ({limit}) points match; ask for a narrower window "
             "with after= and before=."
         )
@@ -59,3 +61,14 @@ def production_chart_document(
         chart_data["sprocket_production_goal"].append(goal)
         chart_data["time"].append(int(time.timestamp()))
     return [{"factory": chart} for chart in charts.values()]
+
+
+def production_factory_chart_document(
+    *, factory_id: int, after: datetime | None = None, before: datetime | None = None
+) -> dict:
+    """One factory's chart-data document; NotFound when there is no such factory."""
+    # The factory is looked up with its points: none found means no such factory.
+    documents = production_chart_document(factory_id=factory_id, after=after, before=before)
+    if not documents:
+        raise NotFound()
+    return documents[0]

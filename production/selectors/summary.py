@@ -3,145 +3,30 @@
 Buckets are cut in the zone's local time (weeks start on Monday). On PostgreSQL the whole
 UTC days inside a bucket come from the daily rollup, the whole hours at its edges from the
 hourly rollup, and only what is left — a window that cuts an hour, or a zone whose midnight
-is not on a UTC hour (+05:30, +05:45) — from raw records. SQLite, the embedded default, sums raw records. SQL text here is built only from
-this module's constants and model table names; values always go as parameters.
+is not on a UTC hour (+05:30, +05:45) — from raw records. SQLite, the embedded default, sums raw records. SQL text here is built only
+from this module's constants and model table names; values always go as parameters.
 """
 
 from bisect import bisect_right
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Max, Min
 
-from core.api.exceptions import BadRequest
+from core.errors import InvalidInput
 from inventory.models import Factory
 from production.models import ProductionDailyRollup, ProductionHourlyRollup, ProductionRecord
-
-BUCKETS = ("hour", "day", "week", "month")
-HOUR = timedelta(hours=1)
-DAY = timedelta(days=1)
-# The last moment a datetime holds: what ends the last hour, day or bucket of year 9999.
-END_OF_TIME = datetime.max.replace(tzinfo=UTC)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class BucketRange:
-    label: str
-    start: datetime  # UTC, clipped to the window
-    end: datetime
-
-
-def _local_floor(moment: datetime, bucket: str) -> datetime:
-    """The naive local start of the bucket holding an aware local moment."""
-    local = moment.replace(tzinfo=None, minute=0, second=0, microsecond=0)
-    if bucket == "hour":
-        return local
-    local = local.replace(hour=0)
-    if bucket == "week":
-        return local - timedelta(days=local.weekday())
-    if bucket == "month":
-        return local.replace(day=1)
-    return local
-
-
-def _local_next(local_start: datetime, bucket: str) -> datetime:
-    if bucket == "day":
-        return local_start + timedelta(days=1)
-    if bucket == "week":
-        return local_start + timedelta(days=7)
-    if local_start.month == 12:
-        return local_start.replace(year=local_start.year + 1, month=1)
-    return local_start.replace(month=local_start.month + 1)
-
-
-def bucket_ranges(
-    lo: datetime, hi: datetime, zone: ZoneInfo, bucket: str, limit: int
-) -> list[BucketRange]:
-    """The buckets of [lo, hi) in `zone`, clipped to the window; more than `limit` → 400."""
-    ranges: list[BucketRange] = []
-    local_start = _local_floor(lo.astimezone(zone), bucket)
-    try:
-        start = local_start.replace(tzinfo=zone).astimezone(UTC)
-    except OverflowError:
-        # The first bucket begins before year 1 in UTC; the window begins later anyway.
-        start = lo
-    while start < hi:
-        if len(ranges) >= limit:
-            raise BadRequest(
-                f"More than SUMMARY_MAX_ROWS ({settings.SUMMARY_MAX_ROWS}) rows: ask for a "
-                "larger bucket, fewer factories or a narrower window."
-            )
-        if bucket == "hour":
-            # One-hour steps of elapsed time: local clock hours repeat or vanish at DST changes.
-            end = _plus(start, HOUR)
-            label = start.astimezone(zone).isoformat()
-        else:
-            label = local_start.replace(tzinfo=zone).isoformat()
-            try:
-                local_end = _local_next(local_start, bucket)
-                end = local_end.replace(tzinfo=zone).astimezone(UTC)
-            except (OverflowError, ValueError):
-                # The next bucket would begin in local year 10000: this one is the last,
-                # and it ends with the window if the window ends before year 10000 does.
-                if not _local_year_holds(hi - timedelta(microseconds=1), zone):
-                    raise
-                local_end, end = None, hi
-            local_start = local_end
-        ranges.append(BucketRange(label, max(start, lo), min(end, hi)))
-        start = end
-    return ranges
-
-
-def _local_year_holds(moment: datetime, zone: ZoneInfo) -> bool:
-    """Whether `moment` in `zone` is still a datetime (not in local year 10000)."""
-    try:
-        moment.astimezone(zone)
-    except OverflowError:
-        return False
-    return True
-
-
-def _plus(moment: datetime, delta: timedelta) -> datetime:
-    """`moment + delta`, or END_OF_TIME past year 9999."""
-    try:
-        return moment + delta
-    except OverflowError:
-        return END_OF_TIME
-
-
-def _floor(moment: datetime, unit: timedelta) -> datetime:
-    """The start of the UTC `unit` (hour, day) holding `moment`."""
-    # timedelta arithmetic is exact: a float timestamp rounds END_OF_TIME up into year 10000.
-    return EPOCH + (moment - EPOCH) // unit * unit
-
-
-def _ceil(moment: datetime, unit: timedelta) -> datetime:
-    floor = _floor(moment, unit)
-    return floor if floor == moment else _plus(floor, unit)
-
-
-def _split(start: datetime, end: datetime, units=(DAY, HOUR)) -> tuple[dict, list]:
-    """[start, end) as whole UTC days, then whole hours at its edges, then raw edges."""
-    if not units:
-        return {}, [(start, end)]
-    unit, finer = units[0], units[1:]
-    first, last = _ceil(start, unit), _floor(end, unit)
-    if first >= last:
-        return _split(start, end, finer)
-    parts, raw = {unit: [(first, last)]}, []
-    for lo, hi in ((start, first), (last, end)):
-        if lo < hi:
-            finer_parts, finer_raw = _split(lo, hi, finer)
-            for finer_unit, pieces in finer_parts.items():
-                parts.setdefault(finer_unit, []).extend(pieces)
-            raw.extend(finer_raw)
-    return parts, raw
-
+from production.selectors.buckets import (
+    DAY,
+    HOUR,
+    BucketRange,
+    bucket_ranges,
+    periods_split,
+    plus,
+)
 
 # Per (range, factory) sums from a rollup: an index range scan on its period per range.
 ROLLUP_SUMS = """
@@ -175,7 +60,7 @@ def _sums_postgresql(
     by_unit: dict[timedelta, tuple[list, list, list]] = {unit: ([], [], []) for unit in ROLLUPS}
     raw_parts: tuple[list, list, list] = ([], [], [])
     for index, bucket_range in enumerate(ranges):
-        parts, raw = _split(bucket_range.start, bucket_range.end)
+        parts, raw = periods_split(bucket_range.start, bucket_range.end)
         for unit, pieces in [*parts.items(), (None, raw)]:
             columns = raw_parts if unit is None else by_unit[unit]
             for lo, hi in pieces:
@@ -229,13 +114,13 @@ def _data_window(factory_ids: list[int]) -> tuple[datetime, datetime] | None:
         )
         if bounds["lo"] is None:
             return None
-        return bounds["lo"], _plus(bounds["hi"], HOUR)
+        return bounds["lo"], plus(bounds["hi"], HOUR)
     bounds = ProductionRecord.objects.filter(factory_id__in=factory_ids).aggregate(
         lo=Min("time"), hi=Max("time")
     )
     if bounds["lo"] is None:
         return None
-    return bounds["lo"], _plus(bounds["hi"], timedelta(seconds=1))
+    return bounds["lo"], plus(bounds["hi"], timedelta(seconds=1))
 
 
 def _row(factory_id: int, label: str | None, actual: int, goal: int) -> dict:
@@ -251,27 +136,28 @@ def _row(factory_id: int, label: str | None, actual: int, goal: int) -> dict:
 def production_summary(
     *,
     bucket: str,
-    factory_id: list[int] | None = None,
+    factory_ids: list[int] | None = None,
     after: datetime | None = None,
     before: datetime | None = None,
     tz: str | None = None,
 ) -> list[dict]:
     """Summed actual and goal per factory per bucket, then one overall row per factory."""
+    every_factory = not factory_ids
     factories = Factory.objects.order_by("id")
-    if factory_id:
-        factories = factories.filter(pk__in=factory_id)
+    if not every_factory:
+        factories = factories.filter(pk__in=factory_ids)
     zone_of = dict(factories.values_list("id", "timezone"))
     if not zone_of:
         return []
     window = _data_window(list(zone_of))
     if window is None:
-        return [_row(factory_id, None, 0, 0) for factory_id in zone_of]
+        return [_row(pk, None, 0, 0) for pk in zone_of]
     lo = max(after, window[0]) if after else window[0]
     hi = min(before, window[1]) if before else window[1]
 
     by_zone: dict[str, list[int]] = defaultdict(list)
-    for factory_id, zone in zone_of.items():
-        by_zone[tz or zone].append(factory_id)
+    for pk, zone in zone_of.items():
+        by_zone[tz or zone].append(pk)
     budget = settings.SUMMARY_MAX_ROWS - len(zone_of)
     sums_of = _sums_postgresql if connection.vendor == "postgresql" else _sums_from_records
     rows_by_factory: dict[int, list[dict]] = defaultdict(list)
@@ -282,25 +168,23 @@ def production_summary(
             ranges = bucket_ranges(lo, hi, ZoneInfo(zone_name), bucket, max(budget, 0) // len(ids))
         except (OverflowError, ValueError):
             # A bucket that starts in local year 0 or 10000 has no ISO 8601 label to give.
-            raise BadRequest(
+            raise InvalidInput(
                 f"Buckets in {zone_name} this close to year 1 or year 9999 cannot be labelled: "
                 "narrow the window with after and before, or ask for another tz."
             ) from None
         budget -= len(ranges) * len(ids)
-        sums = sums_of(ids, ranges, every_factory=not factory_id and len(by_zone) == 1)
-        for factory_id in ids:
+        sums = sums_of(ids, ranges, every_factory=every_factory and len(by_zone) == 1)
+        for pk in ids:
             for index, bucket_range in enumerate(ranges):
-                if (factory_id, index) in sums:
-                    actual, goal = sums[(factory_id, index)]
-                    rows_by_factory[factory_id].append(
-                        _row(factory_id, bucket_range.label, actual, goal)
-                    )
+                if (pk, index) in sums:
+                    actual, goal = sums[(pk, index)]
+                    rows_by_factory[pk].append(_row(pk, bucket_range.label, actual, goal))
 
     rows: list[dict] = []
-    for factory_id in zone_of:
-        buckets = rows_by_factory[factory_id]
+    for pk in zone_of:
+        buckets = rows_by_factory[pk]
         actual = sum(row["sprocket_production_actual"] for row in buckets)
         goal = sum(row["sprocket_production_goal"] for row in buckets)
         rows.extend(buckets)
-        rows.append(_row(factory_id, None, actual, goal))
+        rows.append(_row(pk, None, actual, goal))
     return rows

@@ -200,31 +200,6 @@ def test_the_change_list_count_stops_one_past_the_configured_limit(staff_client,
     assert response.context["cl"].full_result_count is None
 
 
-def test_the_ingest_batch_audit_lists_bulk_requests_read_only(staff_client, django_user_model):
-    from production.models import IngestBatch
-
-    batch = IngestBatch.objects.create(
-        user=django_user_model.objects.get(username="admin"),
-        resource="production",
-        shape="array",
-        on_conflict="error",
-        request_hash="0" * 64,
-        status_code=201,
-        rows=3,
-        created=3,
-    )
-
-    listing = staff_client.get("/admin/production/ingestbatch/")
-    detail = staff_client.get(f"/admin/production/ingestbatch/{batch.pk}/change/")
-    add = staff_client.get("/admin/production/ingestbatch/add/")
-
-    assert listing.status_code == 200
-    assert [b.pk for b in listing.context["cl"].result_list] == [batch.pk]
-    assert detail.status_code == 200
-    assert "_save" not in detail.content.decode()
-    assert add.status_code == 403
-
-
 def test_deleting_selected_records_confirms_with_a_count_not_a_list(staff_client):
     factory = FactoryFactory()
     add_minutes(factory, 25)
@@ -238,18 +213,6 @@ def test_deleting_selected_records_confirms_with_a_count_not_a_list(staff_client
     assert response.status_code == 200
     assert "25 production records" in page
     assert page.count("/admin/production/productionrecord/") < 10
-
-
-def test_the_ingest_batch_audit_cannot_be_deleted(staff_client, django_user_model):
-    from production.models import IngestBatch
-
-    batch = IngestBatch.objects.create(
-        resource="production", on_conflict="error", request_hash="0" * 64, status_code=201
-    )
-
-    response = staff_client.get(f"/admin/production/ingestbatch/{batch.pk}/delete/")
-
-    assert response.status_code == 403
 
 
 def test_a_time_saved_in_the_admin_is_kept_to_the_whole_second(db):

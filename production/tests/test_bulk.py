@@ -6,11 +6,12 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from ingest.models import IngestBatch
 from inventory.models import Factory, Sprocket
 from inventory.tests.factories import FactoryFactory
 from production import copy as production_copy
 from production import services as production_services
-from production.models import IngestBatch, ProductionRecord
+from production.models import ProductionRecord
 from production.services import production_records_delete
 
 API = "/sprocketFactory/v1"

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, assume, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from core.cache import FACTORIES, PRODUCTION, cache_generations_bump
-from inventory.models import Factory
+from core.cache import cache_generations_bump
+from inventory.models import FACTORIES, Factory
 from inventory.tests.factories import FactoryFactory
-from production.models import ProductionRecord
+from production.models import PRODUCTION, ProductionRecord
 
 SUMMARY = "/sprocketFactory/v1/production/summary"
 SOURCE_DIR = django_settings.BASE_DIR / "fixtures" / "source"

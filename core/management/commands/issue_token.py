@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from knox.models import AuthToken
 
-from core.roles import ROLE_PERMISSIONS
+from core.roles import ROLES
 
 
 def _ttl(value: str) -> timedelta | None:
@@ -41,7 +41,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("username")
-        parser.add_argument("--group", required=True, choices=sorted(ROLE_PERMISSIONS))
+        parser.add_argument("--group", required=True, choices=sorted(ROLES))
         parser.add_argument(
             "--ttl",
             default=str(int(settings.TOKEN_TTL.total_seconds())),

@@ -7,10 +7,11 @@ from zoneinfo import ZoneInfo
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from core.cache import FACTORIES, PRODUCTION, cache_generations_bump_on_commit
-from inventory.models import Factory
+from core.cache import cache_generations_bump_on_commit
+from ingest.models import OnConflict
+from inventory.models import FACTORIES, Factory
 from production.columns import ProductionColumns
-from production.copy import RowConflicts, production_rows_write
+from production.services import RowsConflict, production_rows_write
 
 # A zone per factory in turn, including one with a :30 offset.
 ZONES = ("UTC", "Europe/Berlin", "America/Chicago", "Asia/Kolkata")
@@ -42,8 +43,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument(
             "--on-conflict",
-            choices=("error", "skip", "update"),
-            default="error",
+            choices=OnConflict.values,
+            default=OnConflict.ERROR.value,
             help="What to do with records that exist already (default: stop with an error).",
         )
 
@@ -89,12 +90,9 @@ class Command(BaseCommand):
     @staticmethod
     def _write(columns: ProductionColumns, on_conflict: str) -> int:
         try:
-            with transaction.atomic():
-                counts = production_rows_write(columns, on_conflict=on_conflict, conflict_limit=10)
-                cache_generations_bump_on_commit(PRODUCTION)
-        except RowConflicts as conflicts:
+            counts = production_rows_write(columns=columns, on_conflict=OnConflict(on_conflict))
+        except RowsConflict as conflict:
             raise CommandError(
-                f"{len(conflicts.existing) + len(conflicts.duplicates)}+ records exist already; "
-                "run with --on-conflict skip or update."
+                f"{conflict.count} records exist already; run with --on-conflict skip or update."
             ) from None
         return counts.created + counts.updated
