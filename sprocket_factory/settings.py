@@ -12,8 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-import structlog
 from django.core.exceptions import ImproperlyConfigured
+
+from core.ops.logs import logging_config, structlog_configure
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -191,47 +192,8 @@ SILENCED_SYSTEM_CHECKS = [
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # json: one JSON object per line (production); console: readable lines (development).
 LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
-LOG_PROCESSORS = [
-    structlog.contextvars.merge_contextvars,
-    structlog.processors.TimeStamper(fmt="iso", utc=True),
-    structlog.stdlib.add_log_level,
-    structlog.stdlib.add_logger_name,
-]
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "structured": {
-            "()": structlog.stdlib.ProcessorFormatter,
-            "foreign_pre_chain": LOG_PROCESSORS,
-            "processors": [
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                *(
-                    [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
-                    if LOG_FORMAT == "json"
-                    else [
-                        structlog.dev.ConsoleRenderer(
-                            colors=False, exception_formatter=structlog.dev.plain_traceback
-                        )
-                    ]
-                ),
-            ],
-        }
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # The request log line says what django.request would repeat for 4xx answers.
-        "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
-    },
-}
-structlog.configure(
-    processors=[*LOG_PROCESSORS, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-    logger_factory=structlog.stdlib.LoggerFactory(),
-    wrapper_class=structlog.stdlib.BoundLogger,
-    cache_logger_on_first_use=True,
-)
+LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
+structlog_configure()
 
 # Operations: /metrics is for staff or a bearer token unless METRICS_PUBLIC is on.
 METRICS_PUBLIC = env.bool("METRICS_PUBLIC", default=False)

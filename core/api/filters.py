@@ -125,7 +125,10 @@ class ZoneFormField(forms.CharField):
     def validate(self, value: str) -> None:
         super().validate(value)
         if value and not is_zone_name(value):
-            raise ValidationError(f"{value!r} is not an IANA time zone name.")
+            # The value goes in as a parameter: a `%` in it must not be read as a placeholder.
+            raise ValidationError(
+                "%(value)r is not an IANA time zone name.", params={"value": value}
+            )
 
 
 class ZoneFilter(filters.CharFilter):

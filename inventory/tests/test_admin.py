@@ -1,11 +1,8 @@
-from datetime import UTC, datetime
-
 import pytest
 from django.urls import reverse
 
 from inventory.models import Factory
 from inventory.tests.factories import FactoryFactory, SprocketFactory
-from production.models import ProductionRecord
 
 SPROCKET_CHANGELIST = reverse("admin:inventory_sprocket_changelist")
 FACTORY_CHANGELIST = reverse("admin:inventory_factory_changelist")
@@ -27,15 +24,6 @@ def admin_page_url(model: str, page: str, obj) -> str:
 
 def messages_of(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
-
-
-def add_production(factory: Factory) -> ProductionRecord:
-    return ProductionRecord.objects.create(
-        factory=factory,
-        time=datetime(2021, 1, 21, 2, 6, 58, tzinfo=UTC),
-        sprocket_production_actual=30,
-        sprocket_production_goal=32,
-    )
 
 
 # Sprocket
@@ -102,39 +90,6 @@ def test_every_factory_admin_page_loads(staff_client, page):
     response = staff_client.get(admin_page_url("factory", page, factory), secure=True)
 
     assert response.status_code == 200
-
-
-def test_the_change_page_of_a_factory_with_production_loads(staff_client):
-    factory = FactoryFactory(name="Plant North")
-    add_production(factory)
-
-    response = staff_client.get(admin_page_url("factory", "change", factory), secure=True)
-
-    assert response.status_code == 200
-    assert response.context["original"] == factory
-
-
-def test_the_factory_change_list_loads_when_factories_have_production(staff_client):
-    add_production(FactoryFactory(name="Plant North"))
-    FactoryFactory(name="Plant South")
-
-    response = staff_client.get(FACTORY_CHANGELIST, secure=True)
-
-    assert response.status_code == 200
-    assert listed(response) == {"Plant North", "Plant South"}
-
-
-def test_the_admin_does_not_delete_a_factory_with_production(staff_client):
-    factory = FactoryFactory(name="Plant North")
-    add_production(factory)
-
-    response = staff_client.post(
-        admin_page_url("factory", "delete", factory), {"post": "yes"}, secure=True
-    )
-
-    assert response.status_code == 200
-    assert response.context["protected"]
-    assert Factory.objects.filter(pk=factory.pk).exists()
 
 
 def test_the_factory_search_narrows_the_change_list_by_name(staff_client):
@@ -227,19 +182,3 @@ def test_the_restore_action_reports_how_many_factories_it_changed(staff_client):
 
     assert messages_of(response) == ["Restored 3 factories."]
     assert Factory.objects.filter(is_active=True).count() == 3
-
-
-def test_the_delete_page_of_a_factory_with_production_says_so_without_listing_records(
-    staff_client,
-):
-    from production.tests.factories import ProductionRecordFactory
-
-    factory = FactoryFactory(name="Busy Plant")
-    ProductionRecordFactory.create_batch(30, factory=factory)
-
-    response = staff_client.get(f"/admin/inventory/factory/{factory.pk}/delete/")
-
-    page = response.content.decode()
-    assert response.status_code == 200
-    assert "has production records and cannot be deleted" in page
-    assert "Production record:" not in page

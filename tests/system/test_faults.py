@@ -536,7 +536,7 @@ def test_a_worker_killed_in_the_middle_of_a_bulk_ingest_writes_none_of_it(
                 answers.append(error)
 
         with database(service) as connection, database(service) as watcher:
-            batches_before = scalar(connection, "SELECT count(*) FROM production_ingestbatch")
+            batches_before = scalar(connection, "SELECT count(*) FROM ingest_ingestbatch")
             # The COPY's statement trigger waits for this lock after every row is in the
             # table, uncommitted: the worker is killed at that point, every time.
             with connection.transaction():
@@ -579,7 +579,7 @@ def test_a_worker_killed_in_the_middle_of_a_bulk_ingest_writes_none_of_it(
             for rollup in ("production_productionhourlyrollup", "production_productiondailyrollup"):
                 query = sql.SQL("SELECT count(*) FROM {} WHERE factory_id = %s")
                 assert not scalar(watcher, query.format(sql.Identifier(rollup)), (factory_id,))
-            assert scalar(watcher, "SELECT count(*) FROM production_ingestbatch") == batches_before
+            assert scalar(watcher, "SELECT count(*) FROM ingest_ingestbatch") == batches_before
 
         wait_until(
             lambda: len(set(service.worker_pids()) - {victim}) == 2,

@@ -9,8 +9,10 @@ from django.test import RequestFactory
 from core.api.exceptions import (
     ApiErrorMiddleware,
     api_exception_handler,
+    error_status_and_detail,
     json_server_error,
 )
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound, TooLarge
 from inventory.api.views import SprocketViewSet
 from inventory.models import Sprocket
 
@@ -177,6 +179,54 @@ def test_the_handler_answers_an_integrity_error_with_409_without_the_database_me
 
     assert response.status_code == 409
     assert "secret_index" not in response.data["detail"]
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [(InvalidInput, 400), (NotAllowed, 403), (NotFound, 404), (Conflict, 409), (TooLarge, 413)],
+)
+def test_the_handler_answers_each_domain_error_with_its_status_and_message(error, status):
+    response = api_exception_handler(error("Why it was refused."), {"view": None})
+
+    assert response.status_code == status
+    assert response.data == {"detail": "Why it was refused."}
+
+
+def test_the_handler_answers_a_domain_error_with_messages_by_item_as_that_mapping():
+    detail = {"3": {"time": ["Enter a time."]}, "detail": "1 error in all."}
+
+    response = api_exception_handler(InvalidInput(detail), {"view": None})
+
+    assert response.status_code == 400
+    assert response.data == detail
+
+
+def test_a_subclass_of_a_domain_error_is_answered_with_its_parent_status():
+    class FactoryGone(NotFound):
+        pass
+
+    assert error_status_and_detail(FactoryGone("Gone.")) == (404, "Gone.")
+
+
+def test_an_unexpected_error_is_audited_as_a_500_without_its_message():
+    assert error_status_and_detail(RuntimeError("secret")) == (500, "Internal server error.")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "production/summary?tz=100%25",
+        "production/summary?tz=%25s%25d&factory_id=%25",
+        "production?after=%25s&factory_id=%25d",
+        "sprockets?teeth=%25&contains=%25%25",
+        "factories?is_active=%25s",
+    ],
+)
+def test_a_percent_sign_in_a_bad_query_value_is_a_400_naming_it_not_a_500(api_client, query):
+    response = api_client.get(f"{API}/{query}")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
 
 
 def test_the_server_error_handler_answers_json_under_the_api():
