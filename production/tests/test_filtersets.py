@@ -1,29 +1,17 @@
 """The query vocabulary on /production and /production/{factory_id}, through the API."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from inventory.models import Factory
 from inventory.tests.factories import FactoryFactory
-from production.models import ProductionRecord
+from production.tests.factories import FIRST_MINUTE, FIRST_MINUTE_UNIX, MINUTE, create_records
 
 API = "/sprocketFactory/v1"
 PRODUCTION = f"{API}/production"
-FIRST_MINUTE = datetime(2021, 1, 21, 2, 6, 58, tzinfo=UTC)
-FIRST_MINUTE_UNIX = 1611194818
-MINUTE = timedelta(minutes=1)
 
 pytestmark = pytest.mark.django_db
-
-
-def create_records(factory: Factory, count: int, start: datetime = FIRST_MINUTE, **fields):
-    # Built here, not by ProductionRecordFactory: production/tests/factories.py does not import
-    # (its `factory` field shadows the factory_boy module inside the class body).
-    values = {"sprocket_production_actual": 30, "sprocket_production_goal": 32, **fields}
-    return ProductionRecord.objects.bulk_create(
-        ProductionRecord(factory=factory, time=start + i * MINUTE, **values) for i in range(count)
-    )
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -7,23 +7,14 @@ from django.db.models import ProtectedError
 from inventory.models import Factory
 from inventory.tests.factories import FactoryFactory
 from production.models import ProductionRecord
+from production.tests.factories import FIRST_MINUTE, ProductionRecordFactory
 
 pytestmark = pytest.mark.django_db
-
-# Records are built here rather than by ProductionRecordFactory: in its class body the `factory`
-# field shadows the factory_boy module, so production/tests/factories.py does not import.
-FIRST_MINUTE = datetime(2021, 1, 21, 2, 6, 58, tzinfo=UTC)
 
 
 def create_record(factory: Factory, **overrides) -> ProductionRecord:
     """Insert straight into the table: no full_clean, so only the database can refuse."""
-    fields = {
-        "factory": factory,
-        "time": FIRST_MINUTE,
-        "sprocket_production_actual": 30,
-        "sprocket_production_goal": 32,
-    }
-    return ProductionRecord.objects.create(**{**fields, **overrides})
+    return ProductionRecordFactory(factory=factory, time=FIRST_MINUTE, **overrides)
 
 
 def test_a_valid_production_record_saves():

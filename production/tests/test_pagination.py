@@ -4,7 +4,6 @@ import base64
 import json
 import re
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,30 +11,15 @@ import pytest
 from inventory.models import Factory
 from inventory.tests.factories import FactoryFactory, SprocketFactory
 from production.models import ProductionRecord
+from production.tests.factories import FIRST_MINUTE, MINUTE, create_records
 
 API = "/sprocketFactory/v1"
 PRODUCTION = f"{API}/production"
 SPROCKETS = f"{API}/sprockets"
 FACTORIES = f"{API}/factories"
-FIRST_MINUTE = datetime(2021, 1, 21, 2, 6, 58, tzinfo=UTC)
-MINUTE = timedelta(minutes=1)
 LINK = re.compile(r'^<(?P<url>[^<>]+)>; rel="next"$')
 
 pytestmark = pytest.mark.django_db
-
-
-def create_records(factory: Factory, count: int, start: datetime = FIRST_MINUTE, step=MINUTE):
-    # Built here, not by ProductionRecordFactory: production/tests/factories.py does not import
-    # (its `factory` field shadows the factory_boy module inside the class body).
-    return ProductionRecord.objects.bulk_create(
-        ProductionRecord(
-            factory=factory,
-            time=start + i * step,
-            sprocket_production_actual=30,
-            sprocket_production_goal=32,
-        )
-        for i in range(count)
-    )
 
 
 def next_url(response) -> str | None:

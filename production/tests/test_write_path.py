@@ -10,9 +10,10 @@ from inventory.tests.factories import FactoryFactory
 from production.columns import ProductionColumns
 from production.models import PRODUCTION, ProductionRecord
 from production.services import RowsConflict, production_rows_write
+from production.tests.factories import FIRST_MINUTE_UNIX
 
 BULK = "/sprocketFactory/v1/production/bulk"
-FIRST_MINUTE_UNIX = 1611194818
+
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +96,7 @@ def test_conflicting_rows_write_nothing_and_say_how_many_conflict():
 def test_generate_production_over_existing_days_reports_the_conflicts_of_the_write_path():
     call_command("generate_production", factories=1, days=1, interval=3600, verbosity=0)
 
-    with pytest.raises(CommandError, match="^24 records exist already"):
+    with pytest.raises(CommandError, match=r"^24 records exist already"):
         call_command("generate_production", factories=1, days=1, interval=3600)
 
 

@@ -28,7 +28,27 @@ from tests.servers import (
     wait_until,
 )
 
+# Before the import below, so that the helpers' asserts explain themselves too.
+pytest.register_assert_rewrite("tests.system.security_helpers")
+
+from tests.system.security_helpers import (  # noqa: E402
+    FORBIDDEN,
+    Caller,
+    World,
+    factory_body,
+    record_body,
+    session_login,
+    sprocket_body,
+    user_with_password,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers", "last: runs after every other test (it reads what they left behind)"
+    )
 
 
 def pytest_collection_modifyitems(config, items) -> None:
@@ -38,6 +58,9 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.system)
             if PG_BIN is None or REDIS_SERVER is None:
                 item.add_marker(pytest.mark.skip(reason="needs PostgreSQL and Redis binaries"))
+    # The security leak check reads the answers every other security test kept, so tests
+    # marked `last` go to the end; the sort is stable, so the rest keep their order.
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
 
 
 @dataclass
@@ -195,3 +218,58 @@ def own_redis() -> Iterator[PrivateRedis]:
     redis.start()
     yield redis
     redis.stop()
+
+
+# --- the security tests' callers (test_security_*.py) -------------------------------------------
+# Session-scoped: every security module shares one set of callers and objects, and the
+# session user can be created only once in the service's database.
+
+
+@pytest.fixture(scope="session")
+def session_password(service: Service) -> str:
+    return user_with_password(service, "security-session", "manager")
+
+
+@pytest.fixture(scope="session")
+def callers(service: Service, session_password: str) -> dict[str, Caller]:
+    """anonymous, a token per role, and a session of a manager who logged in with a password."""
+    session, login = session_login(service, "security-session", session_password)
+    assert login.status_code == 302, login.text[:500]
+    tokens = {
+        role: Caller(service, token=service.token(role, username=f"security-{role}"))
+        for role in ("viewer", "operator", "manager")
+    }
+    return {"anonymous": Caller(service), **tokens, "session": Caller(service, session=session)}
+
+
+@pytest.fixture(scope="session")
+def world(callers: dict[str, Caller]) -> World:
+    """A few objects of our own that reads and refused writes point at."""
+    manager = callers["manager"]
+    factory_id = manager.create("/factories", factory_body())["id"]
+    return World(
+        manager=manager,
+        factory_id=factory_id,
+        other_factory_id=manager.create("/factories", factory_body())["id"],
+        sprocket_id=manager.create("/sprockets", sprocket_body())["id"],
+        record_id=manager.create("/production", record_body(factory_id))["id"],
+    )
+
+
+@pytest.fixture(scope="session")
+def strict_service(private_postgres) -> Iterator[Service]:
+    """A service with low limits and a Redis of its own (so its throttle counts are its own)."""
+    redis = PrivateRedis()
+    redis.start()
+    try:
+        with running_service(
+            private_postgres,
+            redis,
+            BULK_MAX_ROWS="10",
+            BULK_MAX_BYTES="2048",
+            LOGIN_THROTTLE_RATE="3/min",
+        ) as running:
+            FORBIDDEN.update(running.env[name] for name in ("SECRET_KEY", "DATABASE_URL"))
+            yield running
+    finally:
+        redis.stop()
