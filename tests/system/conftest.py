@@ -29,7 +29,7 @@ from tests.servers import (
 )
 
 # Before the import below, so that the helpers' asserts explain themselves too.
-pytest.register_assert_rewrite("tests.system.security_helpers")
+pytest.register_assert_rewrite("tests.system.security_helpers", "tests.system.fault_helpers")
 
 from tests.system.security_helpers import (  # noqa: E402
     FORBIDDEN,
