@@ -58,7 +58,7 @@ class ProductionSummaryFilterSet(filters.FilterSet):
     )
 
     class Meta:
-        model = Factory
+        model = Factory  # the factories summed; the values are read, no queryset is filtered
         fields = []
         form = TimeWindowForm
 
