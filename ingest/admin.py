@@ -1,11 +1,11 @@
 from django.contrib import admin
 
-from core.admin import BoundedCountPaginator
+from core.admin import BoundedCountPaginator, StrictInputAdmin
 from ingest.models import IngestBatch
 
 
 @admin.register(IngestBatch)
-class IngestBatchAdmin(admin.ModelAdmin):
+class IngestBatchAdmin(StrictInputAdmin):
     """The audit of bulk requests: read-only."""
 
     list_display = (

@@ -1,11 +1,12 @@
 from django.contrib import admin, messages
 
+from core.admin import StrictInputAdmin
 from inventory.models import Factory, Sprocket
 from inventory.services import factory_protected_message
 
 
 @admin.register(Sprocket)
-class SprocketAdmin(admin.ModelAdmin):
+class SprocketAdmin(StrictInputAdmin):
     list_display = (
         "id",
         "name",
@@ -23,7 +24,7 @@ class SprocketAdmin(admin.ModelAdmin):
 
 
 @admin.register(Factory)
-class FactoryAdmin(admin.ModelAdmin):
+class FactoryAdmin(StrictInputAdmin):
     list_display = ("id", "name", "timezone", "is_active", "created_at", "updated_at")
     list_display_links = ("id", "name")
     list_filter = ("is_active", "timezone")

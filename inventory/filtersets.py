@@ -4,9 +4,14 @@ from core.api.filters import (
     ContainsFilter,
     StrictBooleanFilter,
     TimeFilter,
+    decimal_filter,
     int32_filter,
 )
 from inventory.models import Factory, Sprocket
+
+PITCH_DIAMETER = Sprocket._meta.get_field("pitch_diameter")
+OUTSIDE_DIAMETER = Sprocket._meta.get_field("outside_diameter")
+PITCH = Sprocket._meta.get_field("pitch")
 
 
 class SprocketFilterSet(filters.FilterSet):
@@ -16,12 +21,12 @@ class SprocketFilterSet(filters.FilterSet):
     teeth = int32_filter("teeth", "exact")
     teeth_min = int32_filter("teeth", "gte")
     teeth_max = int32_filter("teeth", "lte")
-    pitch_diameter_min = filters.NumberFilter(field_name="pitch_diameter", lookup_expr="gte")
-    pitch_diameter_max = filters.NumberFilter(field_name="pitch_diameter", lookup_expr="lte")
-    outside_diameter_min = filters.NumberFilter(field_name="outside_diameter", lookup_expr="gte")
-    outside_diameter_max = filters.NumberFilter(field_name="outside_diameter", lookup_expr="lte")
-    pitch_min = filters.NumberFilter(field_name="pitch", lookup_expr="gte")
-    pitch_max = filters.NumberFilter(field_name="pitch", lookup_expr="lte")
+    pitch_diameter_min = decimal_filter(PITCH_DIAMETER, "gte")
+    pitch_diameter_max = decimal_filter(PITCH_DIAMETER, "lte")
+    outside_diameter_min = decimal_filter(OUTSIDE_DIAMETER, "gte")
+    outside_diameter_max = decimal_filter(OUTSIDE_DIAMETER, "lte")
+    pitch_min = decimal_filter(PITCH, "gte")
+    pitch_max = decimal_filter(PITCH, "lte")
 
     class Meta:
         model = Sprocket

@@ -5,7 +5,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.utils.functional import cached_property
 
-from core.admin import BoundedCountPaginator
+from core.admin import BoundedCountPaginator, StrictInputAdmin
 from production.models import ProductionRecord
 from production.services import production_record_delete, production_records_delete
 
@@ -51,7 +51,7 @@ class FactoryAutocompleteFilter(admin.SimpleListFilter):
 
 
 @admin.register(ProductionRecord)
-class ProductionRecordAdmin(admin.ModelAdmin):
+class ProductionRecordAdmin(StrictInputAdmin):
     list_display = (
         "id",
         "factory",

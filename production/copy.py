@@ -4,6 +4,11 @@ Every path goes through a staging table except the common one on PostgreSQL — 
 expected (on_conflict=error) — which COPYs straight into the table inside a savepoint; if a
 row conflicts, the savepoint is rolled back and the staging table names the conflicts.
 
+A write that PostgreSQL failed to break a deadlock runs again `careful`ly: staged, with the
+existing rows it will touch locked in key order before it inserts any new key. A single-record
+write takes its row first and its new key after, so the second run waits for it instead of
+crossing it again.
+
 The SQL text here is built only from this module's constants; values always go as parameters.
 """
 
@@ -130,6 +135,15 @@ def _existing_in_staging(cursor, limit: int) -> tuple[list[int], int]:
     return positions, cursor.fetchone()[0]
 
 
+def _lock_existing(cursor, mode: str) -> None:
+    """Lock the existing rows the staged ones will touch, in key order (PostgreSQL)."""
+    cursor.execute(
+        f"SELECT 1 FROM {TABLE} p JOIN {STAGING} s "
+        "ON p.factory_id = s.factory_id AND p.time = s.time "
+        f"ORDER BY p.factory_id, p.time FOR {mode} OF p"
+    )
+
+
 def _insert_from_staging(cursor, on_conflict_sql: str) -> int:
     # Sorted by key, so concurrent ingests lock rows in the same order and never deadlock.
     cursor.execute(
@@ -140,23 +154,39 @@ def _insert_from_staging(cursor, on_conflict_sql: str) -> int:
 
 
 def production_rows_copy(
-    columns: ProductionColumns, *, on_conflict: OnConflict, conflict_limit: int
+    columns: ProductionColumns,
+    *,
+    on_conflict: OnConflict,
+    conflict_limit: int,
+    careful: bool = False,
 ) -> Counts:
-    """Write every row or none (the caller, `production_rows_write`, holds the transaction)."""
+    """Write every row or none (the caller, `production_rows_write`, holds the transaction);
+    `careful` after a deadlock (see above)."""
     with connection.cursor() as cursor:
         try:
-            return _write(cursor, columns, on_conflict=on_conflict, conflict_limit=conflict_limit)
+            return _write(
+                cursor,
+                columns,
+                on_conflict=on_conflict,
+                conflict_limit=conflict_limit,
+                careful=careful and _is_postgresql(),
+            )
         finally:
             if not _is_postgresql():
                 cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
 
 
 def _write(
-    cursor, columns: ProductionColumns, *, on_conflict: OnConflict, conflict_limit: int
+    cursor,
+    columns: ProductionColumns,
+    *,
+    on_conflict: OnConflict,
+    conflict_limit: int,
+    careful: bool,
 ) -> Counts:
     total = len(columns)
     if on_conflict is OnConflict.ERROR:
-        if _is_postgresql():
+        if _is_postgresql() and not careful:
             try:
                 with transaction.atomic():
                     _copy_into(
@@ -180,6 +210,9 @@ def _write(
 
     kept = _kept_positions(columns, keep_last=on_conflict is OnConflict.UPDATE)
     _stage(cursor, columns, kept)
+    if careful:
+        # KEY SHARE is enough to wait for a writer that moves or deletes a row (skip).
+        _lock_existing(cursor, "UPDATE" if on_conflict is OnConflict.UPDATE else "KEY SHARE")
     if on_conflict is OnConflict.SKIP:
         created = _insert_from_staging(cursor, "ON CONFLICT (factory_id, time) DO NOTHING")
         return Counts(created=created, skipped=total - created)

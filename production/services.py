@@ -9,6 +9,8 @@ from django.db.models import QuerySet
 
 from core.cache import cache_generations_bump_on_commit
 from core.errors import Conflict, NotAllowed
+from core.ops.concurrency import deadlock_retried
+from core.times import time_format
 from ingest.body import BulkBody, Counts, ItemErrors, bulk_rows_check
 from ingest.models import OnConflict
 from inventory.models import FACTORIES, Factory
@@ -19,7 +21,7 @@ from production.models import PRODUCTION, ProductionRecord
 
 def _conflict(factory_id: int, time: datetime) -> Conflict:
     return Conflict(
-        f"Factory {factory_id} already has a record at {time:%Y-%m-%dT%H:%M:%SZ}; "
+        f"Factory {factory_id} already has a record at {time_format(time)}; "
         "change that record instead (PUT /production/records/{id})."
     )
 
@@ -39,11 +41,16 @@ def production_record_create(
         sprocket_production_goal=sprocket_production_goal,
     )
     try:
-        with transaction.atomic():
-            record.save(force_insert=True)
+        deadlock_retried(lambda: _saved(record, force_insert=True))
     except IntegrityError:
         raise _conflict(factory_id, time) from None
     return record
+
+
+def _saved(record: ProductionRecord, **options) -> None:
+    # A transaction (or savepoint) of its own: a deadlock's victim is rolled back and run again.
+    with transaction.atomic():
+        record.save(**options)
 
 
 def production_record_update(*, record: ProductionRecord, **changes) -> ProductionRecord:
@@ -51,8 +58,7 @@ def production_record_update(*, record: ProductionRecord, **changes) -> Producti
     for name, value in changes.items():
         setattr(record, name, value)
     try:
-        with transaction.atomic():
-            record.save()
+        deadlock_retried(lambda: _saved(record))
     except IntegrityError:
         raise _conflict(record.factory_id, record.time) from None
     return record
@@ -72,10 +78,14 @@ def production_record_delete(*, record: ProductionRecord) -> None:
 
 def production_records_delete(*, queryset: QuerySet[ProductionRecord]) -> int:
     """Delete the records of a queryset (e.g. the admin's selection); return how many."""
-    with transaction.atomic():
-        deleted, _ = queryset.delete()
-        cache_generations_bump_on_commit(PRODUCTION)
-    return deleted
+
+    def delete() -> int:
+        with transaction.atomic():
+            deleted, _ = queryset.delete()
+            cache_generations_bump_on_commit(PRODUCTION)
+        return deleted
+
+    return deadlock_retried(delete)
 
 
 def production_rows_write(*, columns: ProductionColumns, on_conflict: OnConflict) -> Counts:
@@ -84,14 +94,24 @@ def production_rows_write(*, columns: ProductionColumns, on_conflict: OnConflict
     COPY (or an upsert through a staging table) in one transaction; the rollups follow in
     the same transaction by trigger; the cache generation is bumped after commit. Rows that
     conflict with `on_conflict=error` raise RowsConflict, listing up to BULK_MAX_ERRORS of
-    them, and nothing is written.
+    them, and nothing is written. A write that PostgreSQL fails to break a deadlock (with a
+    single-record write that took its locks in another order) is rolled back to its
+    savepoint and run again, carefully (`production.copy`).
     """
-    try:
+
+    def write(*, careful: bool) -> Counts:
         with transaction.atomic():
             counts = production_rows_copy(
-                columns, on_conflict=on_conflict, conflict_limit=settings.BULK_MAX_ERRORS
+                columns,
+                on_conflict=on_conflict,
+                conflict_limit=settings.BULK_MAX_ERRORS,
+                careful=careful,
             )
             cache_generations_bump_on_commit(PRODUCTION)
+        return counts
+
+    try:
+        counts = deadlock_retried(lambda: write(careful=False), again=lambda: write(careful=True))
     except RowConflicts as conflicts:
         raise _conflicts_error(columns, conflicts) from None
     return counts

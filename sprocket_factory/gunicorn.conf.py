@@ -14,8 +14,10 @@ metrics_dir = os.environ.setdefault(
 wsgi_app = "sprocket_factory.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Threaded workers: a long CSV stream or bulk upload occupies a thread, not a whole worker,
-# and does not trip the worker timeout.
-worker_class = "gthread"
+# and does not trip the worker timeout. gunicorn's own error answers (a request line over
+# limit_request_line, a header it cannot parse) are JSON like every other API error. A thread
+# waits on a slow client, so production runs behind nginx (deploy/nginx.conf.template).
+worker_class = "core.ops.gunicorn_worker.JSONErrorThreadWorker"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))

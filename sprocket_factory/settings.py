@@ -114,7 +114,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # runserver default to no limit; bulk ingest and exports set their own (SET LOCAL).
 DATABASE_STATEMENT_TIMEOUT = env.int("DATABASE_STATEMENT_TIMEOUT", default=30_000)
 BULK_STATEMENT_TIMEOUT = env.int("BULK_STATEMENT_TIMEOUT", default=600_000)
-EXPORT_STATEMENT_TIMEOUT = env.int("EXPORT_STATEMENT_TIMEOUT", default=0)
+# A CSV export streams for as long as its client reads, within a transaction: bounded too.
+EXPORT_STATEMENT_TIMEOUT = env.int("EXPORT_STATEMENT_TIMEOUT", default=300_000)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT}"
@@ -207,6 +208,14 @@ CHART_MAX_POINTS = env.int("CHART_MAX_POINTS", default=50000)
 TOKEN_TTL = timedelta(seconds=env.int("TOKEN_TTL", default=30 * 24 * 3600))
 LOGIN_THROTTLE_RATE = env.str("LOGIN_THROTTLE_RATE", default="10/min")
 EXPORT_THROTTLE_RATE = env.str("EXPORT_THROTTLE_RATE", default="60/hour")
+# Exports running at once: per user (across processes, counted in Redis) and per process,
+# where the default leaves half of gunicorn's threads for everything else.
+EXPORT_MAX_PER_USER = env.int("EXPORT_MAX_PER_USER", default=2)
+EXPORT_MAX_PER_PROCESS = env.int(
+    "EXPORT_MAX_PER_PROCESS", default=max(1, env.int("GUNICORN_THREADS", default=4) // 2)
+)
+# Seconds an export waits for its client to take a chunk before it gives up on it.
+EXPORT_IDLE_SECONDS = env.float("EXPORT_IDLE_SECONDS", default=30.0)
 ADMIN_PRODUCTION_COUNT_LIMIT = env.int("ADMIN_PRODUCTION_COUNT_LIMIT", default=10000)
 
 REST_FRAMEWORK = {
@@ -234,7 +243,9 @@ REST_FRAMEWORK = {
     # X-Forwarded-For; trusting that header unasked would let a client dodge throttles.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "COERCE_DECIMAL_TO_STRING": False,
-    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",
+    # Datetimes go to the renderers as they are: orjson writes ISO 8601 in UTC with Z, years
+    # zero-padded (strftime would write year 999 as "999").
+    "DATETIME_FORMAT": None,
 }
 
 REST_KNOX = {

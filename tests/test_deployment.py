@@ -1,12 +1,15 @@
 """The deployment files run only commands that the test suite runs too."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
 from django.conf import settings
+
+from tests.system.conftest import NGINX_TEMPLATE, nginx_config, service_env
 
 ROOT = Path(settings.BASE_DIR)
 GUNICORN = "gunicorn -c sprocket_factory/gunicorn.conf.py"
@@ -87,3 +90,119 @@ def test_collectstatic_in_production_mode_gathers_the_dashboard_and_api_docs(tmp
     assert (
         tmp_path / "drf_spectacular_sidecar" / "swagger-ui-dist" / "swagger-ui-bundle.js"
     ).exists()
+
+
+# --- nginx in front (deploy/nginx.conf.template) ---------------------------------------------
+
+
+def test_compose_publishes_nginx_only():
+    started_by_up = {
+        name: service
+        for name, service in compose()["services"].items()
+        if "profiles" not in service
+    }
+
+    assert [name for name, service in started_by_up.items() if "ports" in service] == ["nginx"]
+    assert started_by_up["nginx"]["ports"] == ["8000:80"]
+    assert started_by_up["web"]["expose"] == ["8000"]
+
+
+def test_compose_nginx_renders_the_template_the_system_tests_render():
+    nginx = compose()["services"]["nginx"]
+    mount = f"./{NGINX_TEMPLATE.relative_to(ROOT)}:/etc/nginx/templates/default.conf.template:ro"
+    variables = set(re.findall(r"\$\{(\w+)\}", NGINX_TEMPLATE.read_text()))
+
+    assert nginx["image"].startswith("nginx:")
+    assert mount in nginx["volumes"]
+    assert NGINX_TEMPLATE.is_file()
+    # The image substitutes only these, leaving nginx's own $variables alone.
+    assert nginx["environment"]["NGINX_ENVSUBST_FILTER"] == "^SPROCKET_"
+    assert variables == {name for name in nginx["environment"] if name.startswith("SPROCKET_")}
+    rendered = nginx_config(
+        **{
+            name.removeprefix("SPROCKET_").lower(): value
+            for name, value in nginx["environment"].items()
+            if name.startswith("SPROCKET_")
+        }
+    )
+    assert "server web:8000;" in rendered
+
+
+def test_compose_nginx_starts_once_web_is_healthy_and_passes_to_it():
+    services = compose()["services"]
+
+    assert services["nginx"]["depends_on"] == {"web": {"condition": "service_healthy"}}
+    assert services["nginx"]["environment"]["SPROCKET_UPSTREAM"] == "web:8000"
+    assert services["nginx"]["restart"] == "unless-stopped"
+
+
+def test_compose_web_trusts_one_proxy_as_the_system_tests_do(tmp_path):
+    web = compose()["services"]["web"]["environment"]
+    web_dev = compose()["services"]["web-dev"]["environment"]
+    tested = service_env("postgres://", "redis://", tmp_path)
+
+    for name in ("NUM_PROXIES", "TRUST_X_FORWARDED_PROTO"):
+        assert web[name] == tested[name]
+        assert name not in web_dev  # runserver is reached directly
+
+
+def test_compose_nginx_serves_the_static_files_web_collects():
+    services = compose()["services"]
+    static_root = services["web"]["environment"]["STATIC_ROOT"]
+
+    assert services["nginx"]["environment"]["SPROCKET_STATIC_ROOT"] == static_root
+    assert f"static:{static_root}" in services["web"]["volumes"]
+    assert f"static:{static_root}:ro" in services["nginx"]["volumes"]
+    assert "static" in compose()["volumes"]
+    command = services["web"]["command"]
+    assert command.index("collectstatic --noinput") < command.index(GUNICORN)
+
+
+def test_compose_postgres_is_healthy_only_when_it_answers_over_tcp():
+    # While a fresh volume is initialised, PostgreSQL listens on its Unix socket only.
+    test = compose()["services"]["postgres"]["healthcheck"]["test"]
+
+    assert "pg_isready -h 127.0.0.1" in " ".join(test)
+
+
+def test_compose_web_restarts_and_has_time_to_migrate_before_it_counts_as_unhealthy():
+    web = compose()["services"]["web"]
+
+    assert web["restart"] == "unless-stopped"
+    assert "start_period" in web["healthcheck"]
+
+
+def test_the_dockerfile_collects_static_files_where_compose_serves_them():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    static_root = compose()["services"]["web"]["environment"]["STATIC_ROOT"]
+
+    assert f"STATIC_ROOT={static_root}" in dockerfile
+    # Owned by the user the service runs as, so the volume made from it can be refreshed.
+    assert f"install -d -o app -g app {static_root}" in dockerfile
+    assert dockerfile.index("USER app") < dockerfile.index("collectstatic --noinput")
+
+
+def test_the_docker_build_context_leaves_out_test_and_tool_output():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+
+    for path in (
+        ".hypothesis/",
+        ".coverage",
+        ".pytest_cache",
+        ".ruff_cache",
+        "htmlcov",
+        "node_modules",
+        "test-artifacts",
+    ):
+        assert path in ignored
+
+
+def test_compose_serves_plain_http_whatever_a_dot_env_file_copied_from_the_example_says():
+    raw = (ROOT / "docker-compose.yml").read_text()
+    web = compose()["services"]["web"]["environment"]
+
+    for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+        assert web[name] == "false"
+        assert f"${{{name}" not in raw
+    assert web["SECURE_HSTS_SECONDS"] == "0"
+    assert ".env" not in web["SECRET_KEY"]

@@ -1,7 +1,11 @@
 """The query vocabulary every list shares: after / before, contains, _min / _max, id lists."""
 
+import re
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django_filters import rest_framework as filters
 from django_filters.utils import translate_validation
 from django_filters.widgets import QueryArrayWidget
@@ -36,6 +40,13 @@ class TimeFilter(filters.Filter):
         super().__init__(*args, **kwargs)
 
 
+# ASCII digits only: int() and Decimal() also read other scripts' digits (ARABIC-INDIC DIGIT
+# ONE is 1).
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+NUMBER_MAGNITUDE_MAX = Decimal("1e50")
+
+
 class IntegerListFormField(forms.Field):
     widget = QueryArrayWidget
 
@@ -43,10 +54,13 @@ class IntegerListFormField(forms.Field):
         if value in self.empty_values:
             return []
         values = value if isinstance(value, list) else [value]
+        parts = [part.strip() for v in values for part in str(v).split(",")]
+        if not all(WHOLE_NUMBER.fullmatch(part) for part in parts):
+            raise ValidationError("Enter whole numbers.")
         try:
-            ids = [int(part) for v in values for part in str(v).split(",")]
-        except (TypeError, ValueError):
-            raise ValidationError("Enter whole numbers.") from None
+            ids = [int(part) for part in parts]
+        except ValueError:  # more digits than int() reads
+            raise ValidationError("Enter ids from 1 upwards.") from None
         if any(not 1 <= v <= ID_MAX for v in ids):
             raise ValidationError("Enter ids from 1 upwards.")
         return ids
@@ -73,14 +87,49 @@ class ContainsFilter(filters.CharFilter):
         super().__init__(*args, **kwargs)
 
 
+class NumberFormField(forms.DecimalField):
+    """A number as JSON writes one; Decimal() alone would also read other scripts' digits,
+    "1_000" and "NaN"."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not NUMBER.fullmatch(str(value).strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class BoundedNumberFilter(filters.NumberFilter):
+    """A number within the bounds its column can hold (given as `min_value`, `max_value`,
+    `decimal_places`), which replace django-filter's own cap of 1e50."""
+
+    field_class = NumberFormField
+
+    def get_max_validator(self) -> None:
+        return None
+
+
 def int32_filter(field_name: str, lookup_expr: str) -> filters.NumberFilter:
     """A filter on a 32-bit integer column; out-of-range values are a 400, not a database error."""
-    return filters.NumberFilter(
+    return BoundedNumberFilter(
         field_name=field_name,
         lookup_expr=lookup_expr,
         min_value=INT32_MIN,
         max_value=INT32_MAX,
         decimal_places=0,
+    )
+
+
+def decimal_filter(column: models.DecimalField, lookup_expr: str) -> filters.NumberFilter:
+    """A filter on a numeric column; what the database cannot compare with is a 400, not a
+    database error. A value may go past the column's range (it then selects all or nothing),
+    but not past 1e50 either way (django-filter's own cap, which it puts on positive values
+    only), and no finer than the column's decimal places: PostgreSQL refuses `-1e999999999`
+    and `1e-131072` ("value overflows numeric format")."""
+    return BoundedNumberFilter(
+        field_name=column.name,
+        lookup_expr=lookup_expr,
+        min_value=-NUMBER_MAGNITUDE_MAX,
+        max_value=NUMBER_MAGNITUDE_MAX,
+        decimal_places=column.decimal_places,
     )
 
 

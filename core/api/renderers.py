@@ -2,12 +2,14 @@
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import orjson
 from django.utils.functional import Promise
 from rest_framework.renderers import BaseRenderer
+
+from core.times import time_format
 
 # Non-str keys: DRF keys a list's errors by item index, an int.
 ORJSON_OPTIONS = (
@@ -61,5 +63,5 @@ class CSVRenderer(BaseRenderer):
 
 def _csv_value(value: object) -> object:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return time_format(value)
     return value

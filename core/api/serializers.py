@@ -1,17 +1,45 @@
 """Serializer plumbing shared by the apps."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.times import TIME_FORMAT_HELP, parse_time
 
 
+class ASCIINumberMixin:
+    """A number sent as text must be written in ASCII: Python reads Arabic-Indic or fullwidth
+    digits as the number they stand for."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not data.isascii():
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(ASCIINumberMixin, serializers.IntegerField):
+    pass
+
+
+class StrictDecimalField(ASCIINumberMixin, serializers.DecimalField):
+    pass
+
+
 class StrictFieldsMixin:
-    """A field the resource does not have is a 400, not silently dropped.
+    """A field the resource does not have is a 400, not silently dropped; numbers sent as text
+    are ASCII digits only.
 
     Read-only fields (`id`, `created_at`, ...) are known, so a client may send back what it read.
     """
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.IntegerField: StrictIntegerField,
+        models.BigIntegerField: StrictIntegerField,
+        models.PositiveIntegerField: StrictIntegerField,
+        models.DecimalField: StrictDecimalField,
+    }
 
     def to_internal_value(self, data):
         if isinstance(data, dict):

@@ -38,6 +38,23 @@ class ExportRateThrottle(ResilientScopedRateThrottle):
             return True
         return super().allow_request(request, view)
 
+    def refund(self, request, view) -> None:
+        """Take back this request's count: an export refused after all (too many running) is
+        not charged, so a client that retries after `Retry-After` keeps its rate."""
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            return
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        try:
+            key = self.get_cache_key(request, view)
+            history = self.cache.get(key, []) if key else []
+            if history:
+                history.pop(0)  # the newest: this request's
+                self.cache.set(key, history, self.duration)
+        except Exception:
+            logger.warning("Cache unavailable: an export's count not taken back")
+
 
 class LoginFormThrottle(ResilientThrottleMixin, SimpleRateThrottle):
     """The login forms (admin, browsable API) at LOGIN_THROTTLE_RATE per client address."""

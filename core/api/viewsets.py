@@ -36,7 +36,8 @@ class ResourceViewSet(CachedReadsMixin, JSONErrorsMixin, viewsets.ModelViewSet):
     """
 
     pagination_class = KeysetPagination
-    lookup_value_regex = r"\d+"
+    # ASCII digits: `\d` matches every script's digits, which int() reads as ids.
+    lookup_value_regex = "[0-9]+"
     default_ordering = "id"
     keyset_orderings = {"id": ("id",), "-id": ("id",)}
 

@@ -2,6 +2,7 @@
 development, each with a timestamp, level, logger and the request's id."""
 
 import structlog
+from structlog.tracebacks import ExceptionDictTransformer
 
 LOG_PROCESSORS = [
     structlog.contextvars.merge_contextvars,
@@ -9,6 +10,13 @@ LOG_PROCESSORS = [
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
 ]
+
+# Tracebacks as data, without the values of each frame's local variables: those hold tokens,
+# header values and request bodies, which must never reach a log (structlog shows them by
+# default). The console's plain traceback never shows them.
+DICT_TRACEBACKS = structlog.processors.ExceptionRenderer(
+    ExceptionDictTransformer(show_locals=False)
+)
 
 
 def logging_config(*, level: str, log_format: str) -> dict:
@@ -23,7 +31,7 @@ def logging_config(*, level: str, log_format: str) -> dict:
                 "processors": [
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     *(
-                        [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+                        [DICT_TRACEBACKS, structlog.processors.JSONRenderer()]
                         if log_format == "json"
                         else [
                             structlog.dev.ConsoleRenderer(

@@ -1,10 +1,12 @@
-"""Bounds on API request bodies, enforced before a byte of the body is read."""
+"""What an API request must be before anything reads it: credentials that can be read, and a
+body bounded by its Content-Length, checked before a byte of it is read."""
 
 import re
 
 from django.conf import settings
 from django.http import JsonResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from knox.settings import knox_settings
 
 from core.api.exceptions import API_PREFIX
 
@@ -13,15 +15,22 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class RequestBodyLimitMiddleware:
-    """413 for a Content-Length over the limit (BULK_MAX_BYTES for bulk endpoints,
-    API_MAX_BODY_BYTES elsewhere), 411 for a bulk or chunked body without a length."""
+    """401 for an Authorization header that is not ASCII; 413 for a Content-Length over the
+    limit (BULK_MAX_BYTES for bulk endpoints, API_MAX_BODY_BYTES elsewhere); 411 for a body
+    sent without a length (chunked).
+
+    A request with neither Content-Length nor Transfer-Encoding has an empty body (RFC 9112
+    §6.3): it reaches the view, which answers it as it answers any empty body.
+    """
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method in BODY_METHODS and request.path.startswith(API_PREFIX):
-            refusal = self._refusal(request)
+        if request.path.startswith(API_PREFIX):
+            refusal = _credentials_refusal(request)
+            if refusal is None and request.method in BODY_METHODS:
+                refusal = self._refusal(request)
             if refusal is not None:
                 return refusal
         return self.get_response(request)
@@ -32,7 +41,8 @@ class RequestBodyLimitMiddleware:
         limit = settings.BULK_MAX_BYTES if is_bulk else settings.API_MAX_BODY_BYTES
         length = request.META.get("CONTENT_LENGTH")
         if not length:
-            if is_bulk or "HTTP_TRANSFER_ENCODING" in request.META:
+            # Django reads no body without a length: a chunked one would be silently dropped.
+            if "HTTP_TRANSFER_ENCODING" in request.META:
                 return JsonResponse(
                     {"detail": "Send the body with a Content-Length header."}, status=411
                 )
@@ -47,6 +57,18 @@ class RequestBodyLimitMiddleware:
                 status=413,
             )
         return None
+
+
+def _credentials_refusal(request) -> JsonResponse | None:
+    """Tokens are ASCII. A server hands header bytes over as latin-1 text, and the token
+    authenticator reads them as UTF-8: any other byte would fail there, as a 500."""
+    if request.META.get("HTTP_AUTHORIZATION", "").isascii():
+        return None
+    response = JsonResponse(
+        {"detail": "Invalid token header. A token is ASCII letters and digits."}, status=401
+    )
+    response["WWW-Authenticate"] = knox_settings.AUTH_HEADER_PREFIX
+    return response
 
 
 class PrivateReadsMiddleware:

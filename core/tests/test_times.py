@@ -3,10 +3,13 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from django.core.exceptions import ValidationError
 
-from core.times import TIME_FORMAT_HELP, parse_time
+from core.times import TIME_FORMAT_HELP, parse_time, time_format
 
 FIRST_MINUTE = datetime(2021, 1, 21, 2, 6, 58, tzinfo=UTC)
 FIRST_MINUTE_UNIX = 1611194818
+# "0123456789" in other scripts' digits, which int() and `\d` also take.
+ARABIC_INDIC_DIGITS = str.maketrans("0123456789", "".join(map(chr, range(0x0660, 0x066A))))
+FULLWIDTH_DIGITS = str.maketrans("0123456789", "".join(map(chr, range(0xFF10, 0xFF1A))))
 
 
 def test_unix_seconds_as_an_integer_are_read_in_utc():
@@ -145,3 +148,107 @@ def test_an_offset_that_moves_the_time_past_year_9999_is_rejected():
 def test_an_offset_that_moves_the_time_before_year_1_is_rejected():
     with pytest.raises(ValidationError):
         parse_time("0001-01-01T00:00:00+01:00")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2023-01-01T00:00:00Z\x00; DROP TABLE x",
+        "2023-01-01T00:00:00Z\x00",
+        "2023-01-01T00:00:00\x00",
+        "2023-01-01T00:00:00+00:00\x00junk",
+        "1611194818\x00",
+        "\x002023-01-01T00:00:00Z",
+    ],
+)
+def test_a_time_with_a_nul_and_anything_after_it_is_rejected(text):
+    # CPython's fromisoformat stops reading at a NUL: the junk after it would pass unseen.
+    with pytest.raises(ValidationError):
+        parse_time(text)
+
+
+@pytest.mark.parametrize("character", ["\x01", "\x08", "\x1b", "\x1f", "\x7f", "\x85", "\u2028"])
+@pytest.mark.parametrize("where", ["before", "inside", "after"])
+def test_a_time_with_a_control_character_anywhere_is_rejected(character, where):
+    text = {
+        "before": f"{character}2023-01-01T00:00:00Z",
+        "inside": f"2023-01-01T00:00{character}:00Z",
+        "after": f"2023-01-01T00:00:00Z{character}",
+    }[where]
+
+    with pytest.raises(ValidationError):
+        parse_time(text)
+
+
+@pytest.mark.parametrize("text", ["2023-01-01T00:00:00Z\n", "\r\n1672531200", "2023-01-01\x0b"])
+def test_a_time_with_a_line_break_or_vertical_tab_is_rejected(text):
+    with pytest.raises(ValidationError):
+        parse_time(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u30002023-01-01",
+        "2023-01-01T00:00:00Z\u00a0",
+        "2023-01-01T00:00:00Z\u3000",
+        "\u2003 1672531200",
+    ],
+)
+def test_a_time_with_whitespace_of_other_scripts_is_rejected(text):
+    with pytest.raises(ValidationError):
+        parse_time(text)
+
+
+@pytest.mark.parametrize(
+    "text", [" 2023-01-01T00:00:00Z ", "\t2023-01-01T00:00:00Z\t", "  1672531200\t"]
+)
+def test_spaces_and_tabs_around_a_time_are_ignored(text):
+    assert parse_time(text) == datetime(2023, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1672531200".translate(ARABIC_INDIC_DIGITS),
+        "1672531200".translate(FULLWIDTH_DIGITS),
+        "2023".translate(ARABIC_INDIC_DIGITS) + "-01-01",
+        "2023-01-0" + "1".translate(ARABIC_INDIC_DIGITS),
+        "2023-01-01T00:00:0" + "0".translate(FULLWIDTH_DIGITS) + "Z",
+    ],
+)
+def test_a_time_written_in_another_script_s_digits_is_rejected(text):
+    with pytest.raises(ValidationError):
+        parse_time(text)
+
+
+@pytest.mark.parametrize(
+    ("moment", "text"),
+    [
+        (datetime(2021, 1, 21, 2, 6, 58, tzinfo=UTC), "2021-01-21T02:06:58Z"),
+        (datetime(1, 1, 1, tzinfo=UTC), "0001-01-01T00:00:00Z"),
+        (datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC), "0999-12-31T23:59:59Z"),
+        (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), "9999-12-31T23:59:59Z"),
+    ],
+)
+def test_a_time_is_written_as_iso_8601_utc_with_z_and_a_four_digit_year(moment, text):
+    assert time_format(moment) == text
+
+
+def test_a_time_is_written_in_utc_whatever_its_zone():
+    plus_two = timezone(timedelta(hours=2))
+
+    assert time_format(datetime(2021, 1, 21, 4, 6, 58, tzinfo=plus_two)) == "2021-01-21T02:06:58Z"
+
+
+def test_a_naive_time_is_written_as_utc():
+    assert time_format(datetime(2021, 1, 21, 2, 6, 58)) == "2021-01-21T02:06:58Z"
+
+
+def test_a_time_is_written_to_the_whole_second():
+    assert time_format(FIRST_MINUTE.replace(microsecond=999_999)) == "2021-01-21T02:06:58Z"
+
+
+@pytest.mark.parametrize("moment", [datetime(1, 1, 1, tzinfo=UTC), FIRST_MINUTE])
+def test_a_written_time_reads_back_as_itself(moment):
+    assert parse_time(time_format(moment)) == moment

@@ -37,8 +37,11 @@ class BulkIngestView(APIView):
     def post(self, request):
         on_conflict = self._on_conflict(request)
         idempotency_key = request.headers.get("Idempotency-Key")
-        if idempotency_key is not None and not 0 < len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
-            raise ValidationError({"Idempotency-Key": ["Send 1 to 200 characters."]})
+        if idempotency_key is not None and not (
+            0 < len(idempotency_key) <= IDEMPOTENCY_KEY_MAX and idempotency_key.isprintable()
+        ):
+            # Control characters and lone surrogates cannot be stored (PostgreSQL refuses NUL).
+            raise ValidationError({"Idempotency-Key": ["Send 1 to 200 printable characters."]})
         # An empty body leaves DRF's own empty data, not bytes.
         raw = request.data if isinstance(request.data, bytes) else b""
         batch = ingest_batch_prepare(

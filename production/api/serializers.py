@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from core.api.serializers import StrictFieldsMixin, TimeField
+from core.api.serializers import StrictFieldsMixin, StrictIntegerField, TimeField
 from core.limits import ID_MAX, INT32_MAX
 from inventory.models import Factory
 from production.models import ProductionRecord
@@ -11,7 +11,7 @@ COUNT_LIMITS = {"min_value": 0, "max_value": INT32_MAX}
 
 class ProductionRecordSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     # A plain id, not a related field: no dropdown of every factory in the browsable API.
-    factory_id = serializers.IntegerField(min_value=1, max_value=ID_MAX)
+    factory_id = StrictIntegerField(min_value=1, max_value=ID_MAX)
     time = TimeField()
 
     class Meta:

@@ -8,7 +8,8 @@ from production.api.views import (
     ProductionRecordViewSet,
 )
 
-# Literal routes come before the parameterised ones; ids are digits only.
+# Literal routes come before the parameterised ones; ids are ASCII digits only: `\d` matches
+# every script's digits, which int() reads as ids.
 urlpatterns = [
     re_path(
         r"^factories/chart-data/?$",
@@ -16,7 +17,7 @@ urlpatterns = [
         name="factory-chart-data-list",
     ),
     re_path(
-        r"^factories/(?P<pk>\d+)/chart-data/?$",
+        r"^factories/(?P<pk>[0-9]+)/chart-data/?$",
         FactoryChartViewSet.as_view({"get": "retrieve"}),
         name="factory-chart-data-detail",
     ),
@@ -28,7 +29,7 @@ urlpatterns = [
         name="production-list",
     ),
     re_path(
-        r"^production/records/(?P<pk>\d+)/?$",
+        r"^production/records/(?P<pk>[0-9]+)/?$",
         ProductionRecordViewSet.as_view(
             {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"},
             basename="production",
@@ -36,7 +37,7 @@ urlpatterns = [
         name="production-detail",
     ),
     re_path(
-        r"^production/(?P<factory_id>\d+)/?$",
+        r"^production/(?P<factory_id>[0-9]+)/?$",
         FactoryProductionViewSet.as_view(
             {"get": "list", "delete": "window_delete"}, basename="production-factory"
         ),

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -6,6 +7,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
@@ -15,6 +17,7 @@ from core.api.renderers import CSVRenderer
 from core.api.serializers import RequiredTimeWindowSerializer, TimeWindowSerializer
 from core.api.throttling import ExportRateThrottle
 from core.api.viewsets import JSONErrorsMixin, ResourceViewSet
+from core.ops.concurrency import ConcurrencyLimit, Lease, LeasedStream, LimitReached
 from inventory.api.serializers import ChartDataDocumentSerializer, FactoryChartDocumentSerializer
 from inventory.models import FACTORIES
 from production.api.serializers import ProductionRecordSerializer
@@ -28,6 +31,16 @@ from production.selectors import (
     production_records_of_factory,
 )
 from production.services import production_record_delete, production_window_delete
+
+# CSV exports running at once: each user's across processes, and this process's.
+EXPORTS = ConcurrencyLimit("export")
+EXPORT_RETRY_AFTER = 10
+EXPORT_FULL = {
+    "user": "You are running {bound} CSV exports already, as many as EXPORT_MAX_PER_USER "
+    "allows; wait for one to finish.",
+    "process": "This server is running {bound} CSV exports, as many as "
+    "EXPORT_MAX_PER_PROCESS allows; try again shortly.",
+}
 
 
 class RecordListMixin:
@@ -49,12 +62,35 @@ class RecordListMixin:
 
     def _export(self, records) -> StreamingHttpResponse:
         _, fields, descending = keyset_ordering(self.request, self)
-        response = StreamingHttpResponse(
-            production_csv_stream(records=keyset_order(records, fields, descending)),
-            content_type="text/csv; charset=utf-8",
-        )
+        lease = self._export_lease()
+        try:
+            stream = LeasedStream(
+                production_csv_stream(records=keyset_order(records, fields, descending)),
+                lease=lease,
+                sock=self.request.META.get("gunicorn.socket"),
+                idle_seconds=settings.EXPORT_IDLE_SECONDS,
+            )
+        except BaseException:
+            lease.release()
+            raise
+        response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{self.export_filename()}"'
         return response
+
+    def _export_lease(self) -> Lease:
+        """A slot for one more export of this user, or a 429 (DESIGN §4: exports are bounded)."""
+        try:
+            return EXPORTS.acquire(
+                f"user:{self.request.user.pk}",
+                per_user=settings.EXPORT_MAX_PER_USER,
+                per_process=settings.EXPORT_MAX_PER_PROCESS,
+                # Renewed by every chunk sent; outlives a client's idle deadline.
+                seconds=max(60.0, 2 * settings.EXPORT_IDLE_SECONDS),
+            )
+        except LimitReached as full:
+            ExportRateThrottle().refund(self.request, self)
+            detail = EXPORT_FULL[full.scope].format(bound=full.bound)
+            raise Throttled(wait=EXPORT_RETRY_AFTER, detail=detail) from None
 
 
 class ProductionRecordViewSet(RecordListMixin, ResourceViewSet):

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import CharField, F, Func, QuerySet
 
 from core.ops.db import statement_timeout_set_local
+from core.times import time_format
 
 CSV_COLUMNS = ("id", "factory_id", "time", "sprocket_production_actual", "sprocket_production_goal")
 FLUSH_BYTES = 64 * 1024
@@ -61,7 +62,7 @@ def _iterated_rows(records: QuerySet) -> Iterator[bytes]:
     for record_id, factory_id, time, actual, goal in records.values_list(*CSV_COLUMNS).iterator(
         chunk_size=2000
     ):
-        writer.writerow((record_id, factory_id, time.strftime("%Y-%m-%dT%H:%M:%SZ"), actual, goal))
+        writer.writerow((record_id, factory_id, time_format(time), actual, goal))
         if text.tell() >= FLUSH_BYTES:
             yield text.getvalue().encode()
             text.seek(0)

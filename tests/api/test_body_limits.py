@@ -104,17 +104,40 @@ def test_bulk_max_bytes_does_not_apply_to_a_normal_post(manager, settings):
     assert response.status_code == 201, response.content
 
 
-def test_a_bulk_post_without_a_content_length_is_a_411(db):
+def test_a_bulk_post_without_a_body_or_length_has_an_empty_body_and_is_a_400(manager):
+    # RFC 9112 §6.3: a request with neither Content-Length nor Transfer-Encoding has no body.
+    response = manager.generic("POST", PRODUCTION_BULK, b"", content_type="application/json")
+
+    assert response.status_code == 400
+    assert "JSON parse error" in response.json()["detail"]
+    assert not ProductionRecord.objects.exists()
+
+
+def test_a_bulk_post_without_a_body_or_length_reaches_the_view():
+    request = post_request(PRODUCTION_BULK, b"")
+    request.META.pop("CONTENT_LENGTH", None)
+
+    _, view = through_middleware(request)
+
+    assert view.called
+
+
+@pytest.mark.parametrize("path", [PRODUCTION_BULK, SPROCKETS])
+def test_a_chunked_post_without_a_content_length_is_a_411(db, path):
     response = WithoutContentLength().post(
-        PRODUCTION_BULK, data=b"[]", content_type="application/json"
+        path,
+        data=json.dumps(SPROCKET),
+        content_type="application/json",
+        HTTP_TRANSFER_ENCODING="chunked",
     )
 
     assert response.status_code == 411
     assert response.json() == {"detail": "Send the body with a Content-Length header."}
+    assert not Sprocket.objects.exists()
 
 
-def test_a_bulk_post_without_a_content_length_never_reaches_the_view():
-    request = post_request(PRODUCTION_BULK)
+def test_a_chunked_bulk_post_never_reaches_the_view():
+    request = post_request(PRODUCTION_BULK, HTTP_TRANSFER_ENCODING="chunked")
     del request.META["CONTENT_LENGTH"]
 
     response, view = through_middleware(request)
@@ -123,17 +146,17 @@ def test_a_bulk_post_without_a_content_length_never_reaches_the_view():
     assert not view.called
 
 
-def test_a_chunked_post_without_a_content_length_is_a_411(db):
-    response = WithoutContentLength().post(
-        SPROCKETS,
-        data=json.dumps(SPROCKET),
-        content_type="application/json",
-        HTTP_TRANSFER_ENCODING="chunked",
-    )
+@pytest.mark.parametrize(
+    ("method", "status"), [("POST", 400), ("PUT", 400), ("PATCH", 200)], ids=str
+)
+def test_a_write_without_a_body_or_length_is_answered_as_an_empty_body(manager, method, status):
+    sprocket = Sprocket.objects.create(**SPROCKET)
+    path = SPROCKETS if method == "POST" else f"{SPROCKETS}/{sprocket.pk}"
 
-    assert response.status_code == 411
-    assert "Content-Length" in response.json()["detail"]
-    assert not Sprocket.objects.exists()
+    response = manager.generic(method, path, b"", content_type="application/json")
+
+    assert response.status_code == status, response.content
+    assert "CONTENT_LENGTH" not in response.wsgi_request.META
 
 
 def test_a_normal_post_without_a_body_or_length_reaches_the_view():

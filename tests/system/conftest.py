@@ -1,6 +1,9 @@
-"""The real thing, on loopback: gunicorn with its production config, and private PostgreSQL
-and Redis servers on spare ports that tests may stop, restart or break (never the shared
-ones on 5432 and 6379).
+"""The real thing, on loopback: nginx with the repository's config in front of gunicorn with
+its production config, and private PostgreSQL and Redis servers on spare ports that tests may
+stop, restart or break (never the shared ones on 5432 and 6379).
+
+Tests reach the service through nginx, as clients do; `direct=True` reaches gunicorn itself,
+for tests about a worker (which one serves a connection) or about gunicorn without nginx.
 """
 
 import contextlib
@@ -8,13 +11,14 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -43,6 +47,10 @@ from tests.system.security_helpers import (  # noqa: E402
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
+NGINX = shutil.which("nginx") or next(
+    (path for path in ["/usr/sbin/nginx"] if os.access(path, os.X_OK)), None
+)
 
 
 def pytest_configure(config) -> None:
@@ -56,24 +64,138 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.system)
-            if PG_BIN is None or REDIS_SERVER is None:
-                item.add_marker(pytest.mark.skip(reason="needs PostgreSQL and Redis binaries"))
+            if PG_BIN is None or REDIS_SERVER is None or NGINX is None:
+                item.add_marker(
+                    pytest.mark.skip(reason="needs PostgreSQL, Redis and nginx binaries")
+                )
     # The security leak check reads the answers every other security test kept, so tests
     # marked `last` go to the end; the sort is stable, so the rest keep their order.
     items.sort(key=lambda item: item.get_closest_marker("last") is not None)
 
 
+def nginx_config(*, listen: str, upstream: str, static_root: Path) -> str:
+    """deploy/nginx.conf.template rendered as the official nginx image renders it."""
+    text = NGINX_TEMPLATE.read_text()
+    for name, value in {
+        "SPROCKET_LISTEN": listen,
+        "SPROCKET_UPSTREAM": upstream,
+        "SPROCKET_STATIC_ROOT": str(static_root),
+    }.items():
+        text = text.replace(f"${{{name}}}", value)
+    assert "${" not in text, "the template has a variable the tests do not set"
+    return text
+
+
+# A main nginx.conf like the official image's, which includes the repository's config in
+# http{}; every path is in the test's folder, so no root is needed.
+NGINX_MAIN = """
+daemon off;
+worker_processes 2;
+worker_rlimit_nofile 8192;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log warn;
+{user}
+events {{ worker_connections 4096; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log {directory}/access.log;
+    client_body_temp_path {directory}/body;
+    proxy_temp_path {directory}/proxy;
+    fastcgi_temp_path {directory}/fastcgi;
+    uwsgi_temp_path {directory}/uwsgi;
+    scgi_temp_path {directory}/scgi;
+    include {directory}/sprocket-factory.conf;
+}}
+"""
+
+
+@dataclass
+class FrontProxy:
+    """nginx from the machine's package, with the repository's config, in front of gunicorn."""
+
+    directory: Path
+    upstream: str
+    static_root: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / "sprocket-factory.conf").write_text(
+            nginx_config(
+                listen=f"127.0.0.1:{self.port}",
+                upstream=self.upstream,
+                static_root=self.static_root,
+            )
+        )
+        # As root, nginx would run its workers as nobody, who cannot read our folders.
+        user = "user root;" if os.geteuid() == 0 else ""
+        main = self.directory / "nginx.conf"
+        main.write_text(NGINX_MAIN.format(directory=self.directory, user=user))
+        self.process = subprocess.Popen(
+            [NGINX, "-p", str(self.directory), "-c", str(main), "-e", str(self.log_path)],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.directory / "stderr.log").open("ab"),
+            start_new_session=True,
+        )
+        wait_until(self._listening, timeout=10, what="nginx did not listen")
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "error.log"
+
+    def _listening(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"nginx exited: {self.log()}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 1):
+            return True
+        return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+    def log(self) -> str:
+        stderr = self.directory / "stderr.log"
+        return "".join(
+            path.read_text(errors="replace") for path in (stderr, self.log_path) if path.exists()
+        )
+
+
 @dataclass
 class Service:
-    """gunicorn serving the app with the repository's config, in production mode."""
+    """gunicorn serving the app with the repository's config, in production mode, behind
+    nginx with the repository's config."""
 
     env: dict[str, str]
-    base_url: str
+    front: FrontProxy
     process: subprocess.Popen | None = None
     log_path: Path | None = None
 
-    def url(self, path: str) -> str:
-        return self.base_url + path
+    @property
+    def direct_url(self) -> str:
+        return "http://" + self.env["GUNICORN_BIND"]
+
+    @property
+    def base_url(self) -> str:
+        return self.front.url
+
+    def url(self, path: str, *, direct: bool = False) -> str:
+        return (self.direct_url if direct else self.base_url) + path
+
+    def address(self, *, direct: bool = False) -> tuple[str, int]:
+        host, port = self.url("", direct=direct).removeprefix("http://").rsplit(":", 1)
+        return host, int(port)
 
     def manage(self, *args: str) -> str:
         return subprocess.run(
@@ -89,9 +211,9 @@ class Service:
     def token(self, role: str, username: str | None = None) -> str:
         return self.manage("issue_token", username or f"system-{role}", "--group", role)
 
-    def healthy(self) -> bool:
+    def healthy(self, *, direct: bool = False) -> bool:
         try:
-            with urllib.request.urlopen(self.url("/healthz"), timeout=1) as response:
+            with urllib.request.urlopen(self.url("/healthz", direct=direct), timeout=1) as response:
                 return response.status == 200
         except (OSError, urllib.error.URLError):
             return False
@@ -106,7 +228,11 @@ class Service:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_until(self.healthy, timeout=30, what="gunicorn did not answer /healthz")
+        wait_until(
+            lambda: self.healthy(direct=True), timeout=30, what="gunicorn did not answer /healthz"
+        )
+        self.front.start()
+        wait_until(self.healthy, timeout=10, what="nginx did not answer /healthz")
 
     def worker_pids(self) -> list[int]:
         out = subprocess.run(
@@ -115,6 +241,7 @@ class Service:
         return [int(pid) for pid in out.split()]
 
     def stop(self) -> None:
+        self.front.stop()
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -133,7 +260,8 @@ def service_env(database_url: str, redis_url: str, workdir: Path, **extra: str) 
         for key, value in os.environ.items()
         if not key.startswith(("PYTEST", "DJANGO_", "DATABASE_", "REDIS_", "COV_"))
     }
-    (workdir / "metrics").mkdir(parents=True, exist_ok=True)
+    for folder in ("metrics", "static"):
+        (workdir / folder).mkdir(parents=True, exist_ok=True)
     env.update(
         DJANGO_SETTINGS_MODULE="sprocket_factory.settings",
         DATABASE_URL=database_url,
@@ -147,6 +275,10 @@ def service_env(database_url: str, redis_url: str, workdir: Path, **extra: str) 
         SECURE_HSTS_SECONDS="0",
         GUNICORN_BIND=f"127.0.0.1:{free_port()}",
         WEB_CONCURRENCY="2",
+        # Behind nginx, as in docker-compose.yml.
+        NUM_PROXIES="1",
+        TRUST_X_FORWARDED_PROTO="true",
+        STATIC_ROOT=str(workdir / "static"),
         PROMETHEUS_MULTIPROC_DIR=str(workdir / "metrics"),
         LOG_LEVEL="INFO",
         LOG_FORMAT="json",
@@ -159,11 +291,16 @@ def service_env(database_url: str, redis_url: str, workdir: Path, **extra: str) 
 def running_service(
     postgres: PrivatePostgres, redis: PrivateRedis, **extra: str
 ) -> Iterator[Service]:
-    """A fresh database in `postgres`, migrated, and gunicorn serving it."""
+    """A fresh database in `postgres`, migrated, and gunicorn serving it behind nginx."""
     workdir = Path(tempfile.mkdtemp(prefix="sprocket-system-"))
     database_url = postgres.create_database(f"system_{secrets.token_hex(4)}")
     env = service_env(database_url, redis.url, workdir, **extra)
-    service = Service(env=env, base_url="http://" + env["GUNICORN_BIND"])
+    front = FrontProxy(
+        directory=workdir / "nginx",
+        upstream=env["GUNICORN_BIND"],
+        static_root=Path(env["STATIC_ROOT"]),
+    )
+    service = Service(env=env, front=front)
     service.manage("migrate", "--noinput", "-v0")
     service.start()
     try:

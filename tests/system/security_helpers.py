@@ -99,14 +99,21 @@ def send(method: str, url: str, *, timeout: float = TIMEOUT, **kwargs) -> reques
 
 
 def raw_request(
-    service: Service, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    service: Service,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes = b"",
+    *,
+    direct: bool = False,
 ) -> Answer:
-    """Exactly these bytes on a socket (a Content-Length with no body to match, chunking)."""
-    host, port = service.env["GUNICORN_BIND"].rsplit(":", 1)
+    """Exactly these bytes on a socket (a Content-Length with no body to match, chunking), to
+    nginx or, `direct`, to gunicorn."""
+    host, port = service.address(direct=direct)
     head = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close"]
     head += [f"{name}: {value}" for name, value in headers.items()]
     started = time.monotonic()
-    with socket.create_connection((host, int(port)), timeout=TIMEOUT) as sock:
+    with socket.create_connection((host, port), timeout=TIMEOUT) as sock:
         sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
         reply = http.client.HTTPResponse(sock, method=method)
         reply.begin()

@@ -1,5 +1,6 @@
 """Body limits over real HTTP (DESIGN §4): API_MAX_BODY_BYTES, BULK_MAX_BYTES and BULK_MAX_ROWS are
-refused with a 413 (by Content-Length before the body is read), a chunked body with a 411."""
+refused with a 413 (by Content-Length before the body is read), a chunked body with a 411 —
+by nginx in front, and by the application when gunicorn is reached directly."""
 
 import json
 
@@ -19,10 +20,12 @@ from tests.system.security_helpers import (
 )
 
 API_MAX_BODY_BYTES = 1024 * 1024
+BEHIND_NGINX_AND_ALONE = pytest.mark.parametrize("direct", [False, True], ids=["nginx", "gunicorn"])
 
 
+@BEHIND_NGINX_AND_ALONE
 def test_a_content_length_over_api_max_body_bytes_is_a_413_before_the_body_is_read(
-    service: Service, callers: dict[str, Caller]
+    service: Service, callers: dict[str, Caller], direct: bool
 ):
     answer = raw_request(
         service,
@@ -33,15 +36,17 @@ def test_a_content_length_over_api_max_body_bytes_is_a_413_before_the_body_is_re
             "Content-Type": "application/json",
             "Content-Length": str(API_MAX_BODY_BYTES + 1),
         },
+        direct=direct,
     )
 
     assert_json_error(answer, 413)
     assert answer.elapsed < 3
 
 
+@BEHIND_NGINX_AND_ALONE
 @pytest.mark.parametrize("resource", ["sprockets", "factories", "production"])
 def test_a_bulk_content_length_over_bulk_max_bytes_is_a_413_before_the_body_is_read(
-    service: Service, callers: dict[str, Caller], resource: str
+    service: Service, callers: dict[str, Caller], resource: str, direct: bool
 ):
     # Not one byte of the announced 10 GiB is sent: an answer at all means none was awaited.
     answer = raw_request(
@@ -53,14 +58,18 @@ def test_a_bulk_content_length_over_bulk_max_bytes_is_a_413_before_the_body_is_r
             "Content-Type": "application/json",
             "Content-Length": str(10 * 1024**3),
         },
+        direct=direct,
     )
 
     assert "limit" in assert_json_error(answer, 413)["detail"]
     assert answer.elapsed < 3
 
 
+@BEHIND_NGINX_AND_ALONE
 @pytest.mark.parametrize("path", ["/production/bulk", "/sprockets/bulk", "/factories"])
-def test_a_chunked_body_is_a_411(service: Service, callers: dict[str, Caller], path: str):
+def test_a_chunked_body_is_a_411(
+    service: Service, callers: dict[str, Caller], path: str, direct: bool
+):
     answer = raw_request(
         service,
         "POST",
@@ -71,6 +80,7 @@ def test_a_chunked_body_is_a_411(service: Service, callers: dict[str, Caller], p
             "Transfer-Encoding": "chunked",
         },
         body=b"2\r\n[]\r\n0\r\n\r\n",
+        direct=direct,
     )
 
     assert "Content-Length" in assert_json_error(answer, 411)["detail"]
