@@ -2,7 +2,6 @@ from django.contrib import admin, messages
 
 from core.admin import StrictInputAdmin
 from inventory.models import Factory, Sprocket
-from inventory.services import factory_protected_message
 
 
 @admin.register(Sprocket)
@@ -37,7 +36,12 @@ class FactoryAdmin(StrictInputAdmin):
         # Django would list every protected production record; one line per factory says it.
         with_production = [f for f in objs if f.production_records.exists()]
         if with_production:
-            return [], {}, set(), [factory_protected_message(f) for f in with_production]
+            protected = [
+                f"{factory.name} has production records and cannot be deleted. Archive it "
+                'instead: select it in the list and choose "Archive the selected factories".'
+                for factory in with_production
+            ]
+            return [], {}, set(), protected
         return super().get_deleted_objects(objs, request)
 
     @admin.action(description="Archive the selected factories", permissions=["change"])

@@ -8,9 +8,10 @@ from inventory.models import FACTORIES, SPROCKETS, Factory
 
 
 def factory_protected_message(factory: Factory) -> str:
+    """Why the API refuses to delete a factory with production, and what to do instead."""
     return (
-        f"Factory {factory.pk} ({factory.name}) has production records and cannot be "
-        'deleted. Archive it instead: PATCH {"is_active": false}.'
+        f"{factory.name} (id {factory.pk}) has production records and cannot be deleted. "
+        'Archive it instead: PATCH {"is_active": false}.'
     )
 
 

@@ -227,7 +227,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.ModelActionPermission"],
     "DEFAULT_RENDERER_CLASSES": [
         "core.api.renderers.ORJSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "core.api.renderers.ResourceBrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
         "core.api.parsers.ORJSONParser",

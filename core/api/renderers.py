@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import orjson
 from django.utils.functional import Promise
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer
 
 from core.times import time_format
 
@@ -39,7 +39,20 @@ class ORJSONRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         if data is None:
             return b""
+        # The browsable API asks for indented JSON (orjson indents by two spaces only).
+        if (renderer_context or {}).get("indent") or "indent=" in (accepted_media_type or ""):
+            return orjson.dumps(data, default=_default, option=ORJSON_OPTIONS | orjson.OPT_INDENT_2)
         return dumps(data)
+
+
+class ResourceBrowsableAPIRenderer(BrowsableAPIRenderer):
+    """The browsable API, without a form for a method the view declares too destructive for
+    one click (`browsable_api_hidden_forms`, e.g. a window delete whose window is required)."""
+
+    def show_form_for_method(self, view, method, request, obj) -> bool:
+        if method in getattr(view, "browsable_api_hidden_forms", ()):
+            return False
+        return super().show_form_for_method(view, method, request, obj)
 
 
 class CSVRenderer(BaseRenderer):

@@ -1,5 +1,6 @@
 """The base every resource's viewset declares itself on."""
 
+from django.utils.text import capfirst
 from rest_framework import viewsets
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -40,6 +41,16 @@ class ResourceViewSet(CachedReadsMixin, JSONErrorsMixin, viewsets.ModelViewSet):
     lookup_value_regex = "[0-9]+"
     default_ordering = "id"
     keyset_orderings = {"id": ("id",), "-id": ("id",)}
+
+    def get_view_name(self) -> str:
+        # Plural for a list, singular for one object ("Factories" / "Factory"): the browsable
+        # API's title and breadcrumbs. Routes name the suffix ("List" or "Instance").
+        if self.name:
+            return self.name
+        meta = self.queryset.model._meta
+        return capfirst(
+            meta.verbose_name if self.suffix == "Instance" else meta.verbose_name_plural
+        )
 
     def get_success_headers(self, data) -> dict:
         if "id" not in data:

@@ -13,19 +13,21 @@ from production.api.views import (
 urlpatterns = [
     re_path(
         r"^factories/chart-data/?$",
-        FactoryChartViewSet.as_view({"get": "list"}),
+        FactoryChartViewSet.as_view({"get": "list"}, name="Chart data of every factory"),
         name="factory-chart-data-list",
     ),
     re_path(
         r"^factories/(?P<pk>[0-9]+)/chart-data/?$",
-        FactoryChartViewSet.as_view({"get": "retrieve"}),
+        FactoryChartViewSet.as_view({"get": "retrieve"}, name="Chart data of one factory"),
         name="factory-chart-data-detail",
     ),
     re_path(r"^production/bulk/?$", ProductionBulkView.as_view(), name="production-bulk"),
     re_path(r"^production/summary/?$", ProductionSummaryView.as_view(), name="production-summary"),
     re_path(
         r"^production/?$",
-        ProductionRecordViewSet.as_view({"get": "list", "post": "create"}, basename="production"),
+        ProductionRecordViewSet.as_view(
+            {"get": "list", "post": "create"}, basename="production", suffix="List"
+        ),
         name="production-list",
     ),
     re_path(
@@ -33,13 +35,16 @@ urlpatterns = [
         ProductionRecordViewSet.as_view(
             {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"},
             basename="production",
+            suffix="Instance",
         ),
         name="production-detail",
     ),
     re_path(
         r"^production/(?P<factory_id>[0-9]+)/?$",
         FactoryProductionViewSet.as_view(
-            {"get": "list", "delete": "window_delete"}, basename="production-factory"
+            {"get": "list", "delete": "window_delete"},
+            basename="production-factory",
+            name="Production records of one factory",
         ),
         name="production-factory",
     ),

@@ -128,6 +128,8 @@ class FactoryProductionViewSet(
     filterset_class = FactoryProductionFilterSet
     keyset_orderings = {"time": ("time",), "-time": ("time",)}
     default_ordering = "time"
+    # DELETE needs a window (?after=&before=): no one-click form that could only fail.
+    browsable_api_hidden_forms = frozenset({"DELETE"})
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no factory

@@ -118,3 +118,24 @@ def test_the_delete_page_of_a_factory_with_production_says_so_without_listing_re
     assert response.status_code == 200
     assert "has production records and cannot be deleted" in page
     assert "Production record:" not in page
+
+
+def test_the_admin_tells_staff_to_archive_with_the_admin_action_not_an_api_call(staff_client):
+    factory = FactoryFactory(name="Busy Plant")
+    give_production(factory)
+
+    response = staff_client.get(admin_page_url("delete", factory), secure=True)
+
+    page = response.content.decode()
+    assert "Archive the selected factories" in page
+    assert "PATCH" not in page
+    assert "Busy Plant (Busy Plant)" not in page
+
+
+def test_the_api_names_a_factory_once_when_refusing_to_delete_it(manager):
+    factory = FactoryFactory(name="Factory 9")
+    give_production(factory)
+
+    detail = manager.delete(f"{FACTORIES}/{factory.pk}").json()["detail"]
+
+    assert detail.startswith(f"Factory 9 (id {factory.pk}) has production records")
