@@ -6,10 +6,9 @@ from django.contrib import admin
 
 from inventory.tests.factories import FactoryFactory, SprocketFactory
 from production.tests.factories import create_records
+from tests.api.hostile.helpers import ARABIC_INDIC_DIGITS
 
 AUTOCOMPLETE = "/admin/autocomplete/"
-# "0123456789" in other scripts' digits, which int() and `\d` also take.
-ARABIC_INDIC_DIGITS = str.maketrans("0123456789", "".join(map(chr, range(0x0660, 0x066A))))
 
 pytestmark = pytest.mark.django_db
 

@@ -12,39 +12,9 @@ import pytest
 from inventory.models import Factory
 from inventory.tests.factories import FactoryFactory
 from production.models import ProductionRecord
-from production.tests.factories import create_records
-
-API = "/sprocketFactory/v1"
-# "0123456789" in other scripts' digits, which int() and `\d` also take.
-ARABIC_INDIC_DIGITS = str.maketrans("0123456789", "".join(map(chr, range(0x0660, 0x066A))))
+from tests.api.hostile.helpers import API, ARABIC_INDIC_DIGITS, assert_json_error
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_json_error(response, status: int) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    return json.loads(response.content)
-
-
-@pytest.fixture
-def hostile(api_client):
-    api_client.raise_request_exception = False
-    return api_client
-
-
-@pytest.fixture
-def manager(api_client_as):
-    client = api_client_as("manager")
-    client.raise_request_exception = False
-    return client
-
-
-@pytest.fixture
-def plant():
-    factory = FactoryFactory(name="Plant Berlin")
-    create_records(factory, 3)
-    return factory
 
 
 # --- Times with junk after them (item 11) ----------------------------------------------------------

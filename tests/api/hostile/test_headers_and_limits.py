@@ -12,30 +12,17 @@ import logging
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from rest_framework.test import APIClient
 
 from inventory.models import Sprocket
 from inventory.tests.factories import FactoryFactory, SprocketFactory
 from production.tests.factories import create_records
+from tests.api.hostile.helpers import API, assert_json_error
 
-API = "/sprocketFactory/v1"
 SPROCKET = {"teeth": 5, "pitch_diameter": 5, "outside_diameter": 6, "pitch": 1}
 BYTE_FF = b"\xff".decode("latin-1")  # the byte 0xFF as a WSGI server hands a header over
 UTF8_E_ACUTE = "é".encode().decode("latin-1")  # "é" sent as UTF-8, as WSGI hands it over
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_json_error(response, status: int) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    return json.loads(response.content)
-
-
-@pytest.fixture
-def hostile():
-    """A client that answers with the response even when the server fails, as a real one does."""
-    return APIClient(raise_request_exception=False)
 
 
 @pytest.fixture
