@@ -85,6 +85,20 @@ def timed_api_post(base: str, token: str, body: bytes, expected: int) -> float:
     return elapsed
 
 
+def bench_database(database: str) -> tuple[int, str]:
+    """A fresh database with one factory and a manager's token: its id and the token."""
+    fresh_database(database)
+    factory_id = int(
+        psql(
+            database,
+            "INSERT INTO inventory_factory (name, timezone, is_active, created_at, "
+            "updated_at) VALUES ('Bench', 'UTC', true, now(), now()) RETURNING id",
+        ).split()[0]
+    )
+    token = manage(database, "issue_token", "bench", "--group", "manager", "--ttl", "7200")
+    return factory_id, token
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
@@ -92,15 +106,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     options = parser.parse_args()
 
-    fresh_database(DATABASE)
-    factory_id = int(
-        psql(
-            DATABASE,
-            "INSERT INTO inventory_factory (name, timezone, is_active, created_at, "
-            "updated_at) VALUES ('Bench', 'UTC', true, now(), now()) RETURNING id",
-        ).split()[0]
-    )
-    token = manage(DATABASE, "issue_token", "bench", "--group", "manager", "--ttl", "7200")
+    factory_id, token = bench_database(DATABASE)
     records = rows(options.rows, factory_id)
     body = json_body(records)
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.bench_bulk_ingest import json_body, rows
+from benchmarks.bench_bulk_ingest import bench_database, json_body, rows
 from benchmarks.bench_export_memory import peak_rss_mb, worker_pids
-from benchmarks.common import fresh_database, gunicorn, manage, psql, record
+from benchmarks.common import gunicorn, psql, record
 
 DATABASE = "sprocket_bench_bulk_memory"
 MIB = 1024 * 1024
@@ -75,15 +75,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=500_000)
     options = parser.parse_args()
 
-    fresh_database(DATABASE)
-    factory_id = int(
-        psql(
-            DATABASE,
-            "INSERT INTO inventory_factory (name, timezone, is_active, created_at, "
-            "updated_at) VALUES ('Bench', 'UTC', true, now(), now()) RETURNING id",
-        ).split()[0]
-    )
-    token = manage(DATABASE, "issue_token", "bench", "--group", "manager", "--ttl", "7200")
+    factory_id, token = bench_database(DATABASE)
     results = {
         "empty_items_64mib": peak_for(empty_items(64 * MIB), token),
         f"legitimate_{options.rows}_rows": peak_for(

@@ -65,7 +65,7 @@ def _fresh_generation() -> int:
     return time.time_ns() // 1000
 
 
-def _redis_client():
+def redis_client():
     """The raw Redis client, when the cache is django-redis; None for the local-memory cache."""
     get_client = getattr(cache, "client", None)
     return get_client.get_client(write=True) if get_client is not None else None
@@ -73,7 +73,7 @@ def _redis_client():
 
 def _bump_one(resource: str) -> None:
     key = cache.make_and_validate_key(_generation_key(resource))
-    client = _redis_client()
+    client = redis_client()
     if client is None:
         try:
             cache.incr(_generation_key(resource))
@@ -112,7 +112,7 @@ def _watch(interval: float) -> None:
             _outage_ends()
             continue
         try:
-            _redis_client().ping()
+            redis_client().ping()
         except Exception:
             cache_outage_begins("ping")
 
@@ -120,7 +120,7 @@ def _watch(interval: float) -> None:
 def _ensure_watchdog() -> None:
     """One watchdog thread per process (started after gunicorn forks), for Redis only."""
     global _watchdog_pid
-    if _watchdog_pid == os.getpid() or _redis_client() is None:
+    if _watchdog_pid == os.getpid() or redis_client() is None:
         return
     _watchdog_pid = os.getpid()
     threading.Thread(

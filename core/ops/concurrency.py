@@ -19,8 +19,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-from django.core.cache import cache
 from django.db import OperationalError, connection
+
+from core.cache import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -199,14 +200,9 @@ class ConcurrencyLimit:
         # User ids are a database's: two deployments sharing one Redis count apart.
         return f"concurrency:{self.name}:{connection.settings_dict['NAME']}:{who}"
 
-    def _redis(self):
-        """The raw Redis client of a django-redis cache; None for any other cache."""
-        client = getattr(cache, "client", None)
-        return client.get_client(write=True) if client is not None else None
-
     def _redis_call(self, what: str, call: Callable):
         """`call(client)`'s answer, or None without Redis or when it fails (logged)."""
-        client = self._redis()
+        client = redis_client()
         if client is None:
             return None
         try:

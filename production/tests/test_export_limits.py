@@ -21,6 +21,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from rest_framework.throttling import ScopedRateThrottle
 
+from core.ops import concurrency
 from core.ops.concurrency import ConcurrencyLimit, LeasedStream, LimitReached
 from inventory.tests.factories import FactoryFactory
 from production.tests.factories import create_records
@@ -212,7 +213,7 @@ def test_a_lease_renewed_by_its_stream_does_not_expire(on_redis):
 
 def test_with_redis_down_each_process_counts_its_users_and_its_own_bound(monkeypatch):
     limit = ConcurrencyLimit("test-export")
-    monkeypatch.setattr(limit, "_redis", lambda: unreachable_redis())
+    monkeypatch.setattr(concurrency, "redis_client", lambda: unreachable_redis())
     leases = [limit.acquire("user:5", per_user=2, per_process=3, seconds=60) for _ in range(2)]
 
     with pytest.raises(LimitReached) as per_user:
@@ -238,7 +239,7 @@ def unreachable_redis() -> redis.Redis:
 
 def test_without_redis_at_all_each_process_counts_its_users(monkeypatch):
     limit = ConcurrencyLimit("test-export")
-    monkeypatch.setattr(limit, "_redis", lambda: None)  # the embedded default's cache
+    monkeypatch.setattr(concurrency, "redis_client", lambda: None)  # the embedded default's cache
     lease = limit.acquire("user:9", per_user=1, per_process=3, seconds=60)
 
     with pytest.raises(LimitReached):
