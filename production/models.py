@@ -42,6 +42,13 @@ class ProductionRecord(models.Model):
             self.time = self.time.replace(microsecond=0)
         super().save(*args, **kwargs)
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        record = super().from_db(db, field_names, values)
+        # Where it was stored: a change that moves the record changes production there too.
+        record.stored_at = (record.__dict__.get("factory_id"), record.__dict__.get("time"))
+        return record
+
 
 class ProductionRollup(models.Model):
     """Actual and goal summed per factory per UTC period; kept by PostgreSQL triggers.

@@ -16,7 +16,11 @@ from ingest.models import OnConflict
 from inventory.models import FACTORIES, Factory
 from production.columns import ProductionColumns, production_row_count, production_rows_read
 from production.copy import RowConflicts, production_rows_copy
-from production.models import PRODUCTION, ProductionRecord
+from production.events import (
+    production_deletes_changed_on_commit,
+    production_rows_changed_on_commit,
+)
+from production.models import ProductionRecord
 
 
 def _conflict(factory_id: int, time: datetime) -> Conflict:
@@ -81,8 +85,8 @@ def production_records_delete(*, queryset: QuerySet[ProductionRecord]) -> int:
 
     def delete() -> int:
         with transaction.atomic():
+            production_deletes_changed_on_commit(queryset)
             deleted, _ = queryset.delete()
-            cache_generations_bump_on_commit(PRODUCTION)
         return deleted
 
     return deadlock_retried(delete)
@@ -107,7 +111,7 @@ def production_rows_write(*, columns: ProductionColumns, on_conflict: OnConflict
                 conflict_limit=settings.BULK_MAX_ERRORS,
                 careful=careful,
             )
-            cache_generations_bump_on_commit(PRODUCTION)
+            production_rows_changed_on_commit(columns)
         return counts
 
     try:

@@ -216,6 +216,16 @@ EXPORT_MAX_PER_PROCESS = env.int(
 )
 # Seconds an export waits for its client to take a chunk before it gives up on it.
 EXPORT_IDLE_SECONDS = env.float("EXPORT_IDLE_SECONDS", default=30.0)
+# Live events (GET /production/events): the entries each stream keeps for clients that
+# reconnect, the seconds between heartbeats, how soon a client reconnects, how long one
+# stream lasts before the client reconnects (and is authenticated again), and the streams a
+# process holds at once: async under ASGI, and sync (each holding a thread) under WSGI.
+EVENTS_STREAM_MAXLEN = env.int("EVENTS_STREAM_MAXLEN", default=10000)
+EVENTS_HEARTBEAT_SECONDS = env.float("EVENTS_HEARTBEAT_SECONDS", default=15.0)
+EVENTS_RETRY_MILLISECONDS = env.int("EVENTS_RETRY_MILLISECONDS", default=3000)
+EVENTS_STREAM_SECONDS = env.float("EVENTS_STREAM_SECONDS", default=3600.0)
+EVENTS_MAX_ASYNC_STREAMS = env.int("EVENTS_MAX_ASYNC_STREAMS", default=5000)
+EVENTS_MAX_SYNC_STREAMS = env.int("EVENTS_MAX_SYNC_STREAMS", default=16)
 ADMIN_PRODUCTION_COUNT_LIMIT = env.int("ADMIN_PRODUCTION_COUNT_LIMIT", default=10000)
 
 REST_FRAMEWORK = {

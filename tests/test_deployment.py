@@ -126,13 +126,18 @@ def test_compose_nginx_renders_the_template_the_system_tests_render():
         }
     )
     assert "server web:8000;" in rendered
+    assert "server events:8001;" in rendered
 
 
 def test_compose_nginx_starts_once_web_is_healthy_and_passes_to_it():
     services = compose()["services"]
 
-    assert services["nginx"]["depends_on"] == {"web": {"condition": "service_healthy"}}
+    assert services["nginx"]["depends_on"] == {
+        "web": {"condition": "service_healthy"},
+        "events": {"condition": "service_healthy"},
+    }
     assert services["nginx"]["environment"]["SPROCKET_UPSTREAM"] == "web:8000"
+    assert services["nginx"]["environment"]["SPROCKET_EVENTS_UPSTREAM"] == "events:8001"
     assert services["nginx"]["restart"] == "unless-stopped"
 
 

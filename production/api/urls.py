@@ -1,6 +1,7 @@
 from django.urls import re_path
 
 from production.api.bulk import ProductionBulkView
+from production.api.events import ProductionEventsView
 from production.api.summary import ProductionSummaryView
 from production.api.views import (
     FactoryChartViewSet,
@@ -22,6 +23,7 @@ urlpatterns = [
         name="factory-chart-data-detail",
     ),
     re_path(r"^production/bulk/?$", ProductionBulkView.as_view(), name="production-bulk"),
+    re_path(r"^production/events/?$", ProductionEventsView.as_view(), name="production-events"),
     re_path(r"^production/summary/?$", ProductionSummaryView.as_view(), name="production-summary"),
     re_path(
         r"^production/?$",

@@ -73,12 +73,13 @@ def pytest_collection_modifyitems(config, items) -> None:
     items.sort(key=lambda item: item.get_closest_marker("last") is not None)
 
 
-def nginx_config(*, listen: str, upstream: str, static_root: Path) -> str:
+def nginx_config(*, listen: str, upstream: str, events_upstream: str, static_root: Path) -> str:
     """deploy/nginx.conf.template rendered as the official nginx image renders it."""
     text = NGINX_TEMPLATE.read_text()
     for name, value in {
         "SPROCKET_LISTEN": listen,
         "SPROCKET_UPSTREAM": upstream,
+        "SPROCKET_EVENTS_UPSTREAM": events_upstream,
         "SPROCKET_STATIC_ROOT": str(static_root),
     }.items():
         text = text.replace(f"${{{name}}}", value)
@@ -110,12 +111,19 @@ http {{
 """
 
 
+def _listening(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), 1):
+        return True
+    return False
+
+
 @dataclass
 class FrontProxy:
     """nginx from the machine's package, with the repository's config, in front of gunicorn."""
 
     directory: Path
     upstream: str
+    events_upstream: str
     static_root: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
@@ -130,6 +138,7 @@ class FrontProxy:
             nginx_config(
                 listen=f"127.0.0.1:{self.port}",
                 upstream=self.upstream,
+                events_upstream=self.events_upstream,
                 static_root=self.static_root,
             )
         )
@@ -180,6 +189,7 @@ class Service:
     env: dict[str, str]
     front: FrontProxy
     process: subprocess.Popen | None = None
+    events_process: subprocess.Popen | None = None
     log_path: Path | None = None
 
     @property
@@ -218,18 +228,28 @@ class Service:
         except (OSError, urllib.error.URLError):
             return False
 
-    def start(self) -> None:
-        self.log_path = Path(self.env["PROMETHEUS_MULTIPROC_DIR"]).parent / "gunicorn.log"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "sprocket_factory/gunicorn.conf.py"],
+    def _gunicorn(self, config: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", f"sprocket_factory/{config}"],
             cwd=ROOT,
             env=self.env,
             stdout=self.log_path.open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def start(self) -> None:
+        self.log_path = Path(self.env["PROMETHEUS_MULTIPROC_DIR"]).parent / "gunicorn.log"
+        self.process = self._gunicorn("gunicorn.conf.py")
+        self.events_process = self._gunicorn("gunicorn_events.conf.py")
         wait_until(
             lambda: self.healthy(direct=True), timeout=30, what="gunicorn did not answer /healthz"
+        )
+        events_host, events_port = self.env["EVENTS_BIND"].rsplit(":", 1)
+        wait_until(
+            lambda: _listening(events_host, int(events_port)),
+            timeout=30,
+            what="the events server did not listen",
         )
         self.front.start()
         wait_until(self.healthy, timeout=10, what="nginx did not answer /healthz")
@@ -242,13 +262,14 @@ class Service:
 
     def stop(self) -> None:
         self.front.stop()
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        for process in (self.process, self.events_process):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=40)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=10)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
@@ -274,6 +295,7 @@ def service_env(database_url: str, redis_url: str, workdir: Path, **extra: str) 
         CSRF_COOKIE_SECURE="false",
         SECURE_HSTS_SECONDS="0",
         GUNICORN_BIND=f"127.0.0.1:{free_port()}",
+        EVENTS_BIND=f"127.0.0.1:{free_port()}",
         WEB_CONCURRENCY="2",
         # Behind nginx, as in docker-compose.yml.
         NUM_PROXIES="1",
@@ -298,6 +320,7 @@ def running_service(
     front = FrontProxy(
         directory=workdir / "nginx",
         upstream=env["GUNICORN_BIND"],
+        events_upstream=env["EVENTS_BIND"],
         static_root=Path(env["STATIC_ROOT"]),
     )
     service = Service(env=env, front=front)

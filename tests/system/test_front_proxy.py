@@ -334,7 +334,12 @@ def test_a_request_the_servers_refuse_themselves_is_answered_in_json(
     ids=["read", "bulk"],
 )
 def test_a_service_that_is_down_is_a_json_502(tmp_path: Path, method, path, body):
-    front = FrontProxy(tmp_path, upstream=f"127.0.0.1:{free_port()}", static_root=tmp_path)
+    front = FrontProxy(
+        tmp_path,
+        upstream=f"127.0.0.1:{free_port()}",
+        events_upstream=f"127.0.0.1:{free_port()}",
+        static_root=tmp_path,
+    )
     front.start()
     try:
         response = requests.request(method, f"{front.url}{API}{path}", data=body, timeout=10)
@@ -354,7 +359,10 @@ def test_a_service_that_does_not_take_the_connection_is_a_json_504(tmp_path: Pat
             sock.setblocking(False)
             sock.connect_ex(listener.getsockname())
         front = FrontProxy(
-            tmp_path, upstream=f"127.0.0.1:{listener.getsockname()[1]}", static_root=tmp_path
+            tmp_path,
+            upstream=f"127.0.0.1:{listener.getsockname()[1]}",
+            events_upstream=f"127.0.0.1:{free_port()}",
+            static_root=tmp_path,
         )
         front.start()
         try:

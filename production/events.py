@@ -1,0 +1,88 @@
+"""Production's events: each commit that changes a factory's records tells the live streams
+which factory, which time range, how many rows, and whether they were written or deleted.
+
+Every write path calls `production_changed_on_commit` (services, the model's save signal for
+the admin and `loaddata`): it bumps the cache generation, then adds the event, so both happen
+at the same after-commit point and a client refetching on the event reads fresh data.
+"""
+
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from django.db.models import Count, Max, Min, QuerySet
+
+from core.cache import cache_generations_bump_on_commit
+from core.events.publish import events_add_on_commit
+from core.times import time_format
+from production.columns import ProductionColumns
+from production.models import PRODUCTION
+
+STREAM = "production"
+WRITE, DELETE = "write", "delete"
+
+
+def _merged(earlier: dict, later: dict) -> dict:
+    return {
+        **earlier,
+        "first": min(earlier["first"], later["first"]),
+        "last": max(earlier["last"], later["last"]),
+        "rows": earlier["rows"] + later["rows"],
+    }
+
+
+def production_changed_on_commit(
+    *, factory_id: int, first: datetime, last: datetime, rows: int, action: str = WRITE
+) -> None:
+    """After commit: bump the production cache generation, then publish the change."""
+    cache_generations_bump_on_commit(PRODUCTION)
+    _event_add(factory_id=factory_id, first=first, last=last, rows=rows, action=action)
+
+
+def _event_add(*, factory_id: int, first: datetime, last: datetime, rows: int, action: str):
+    events_add_on_commit(
+        STREAM,
+        key=(factory_id, action),
+        kind="production",
+        data={
+            "factory_id": factory_id,
+            "action": action,
+            "first": time_format(first),
+            "last": time_format(last),
+            "rows": rows,
+        },
+        merge=_merged,
+    )
+
+
+def production_rows_changed_on_commit(columns: ProductionColumns) -> None:
+    """A bulk write's events: one per factory it wrote to (and one cache bump)."""
+    cache_generations_bump_on_commit(PRODUCTION)
+    spans: dict[int, list[int]] = defaultdict(lambda: [2**63, -(2**63), 0])
+    for factory_id, time in zip(columns.factory_ids, columns.times, strict=True):
+        span = spans[factory_id]
+        if time < span[0]:
+            span[0] = time
+        if time > span[1]:
+            span[1] = time
+        span[2] += 1
+    for factory_id, (first, last, rows) in sorted(spans.items()):
+        _event_add(
+            factory_id=factory_id,
+            first=datetime.fromtimestamp(first, UTC),
+            last=datetime.fromtimestamp(last, UTC),
+            rows=rows,
+            action=WRITE,
+        )
+
+
+def production_deletes_changed_on_commit(queryset: QuerySet) -> None:
+    """The events of deleting a queryset of records, read before it is deleted (and the
+    cache bump, also when it holds no records)."""
+    cache_generations_bump_on_commit(PRODUCTION)
+    spans = (
+        queryset.order_by()
+        .values("factory_id")
+        .annotate(first=Min("time"), last=Max("time"), rows=Count("pk"))
+    )
+    for span in spans:
+        _event_add(action=DELETE, **span)
