@@ -296,6 +296,7 @@ def service_env(database_url: str, redis_url: str, workdir: Path, **extra: str) 
         SECURE_HSTS_SECONDS="0",
         GUNICORN_BIND=f"127.0.0.1:{free_port()}",
         EVENTS_BIND=f"127.0.0.1:{free_port()}",
+        EVENTS_HEARTBEAT_SECONDS="1",
         WEB_CONCURRENCY="2",
         # Behind nginx, as in docker-compose.yml.
         NUM_PROXIES="1",
