@@ -211,3 +211,28 @@ def test_compose_serves_plain_http_whatever_a_dot_env_file_copied_from_the_examp
         assert f"${{{name}" not in raw
     assert web["SECURE_HSTS_SECONDS"] == "0"
     assert ".env" not in web["SECRET_KEY"]
+
+
+def test_compose_runs_the_events_server_with_its_config_after_web_has_migrated():
+    events = compose()["services"]["events"]
+
+    assert events["command"] == ["gunicorn", "-c", "sprocket_factory/gunicorn_events.conf.py"]
+    assert events["depends_on"]["web"] == {"condition": "service_healthy"}
+    assert events["depends_on"]["redis"] == {"condition": "service_healthy"}
+    port = events["environment"]["EVENTS_BIND"].rsplit(":", 1)[1]
+    assert events["expose"] == [port]
+    assert f"127.0.0.1:{port}/healthz" in " ".join(events["healthcheck"]["test"])
+    assert "ports" not in events
+    assert events["environment"]["NUM_PROXIES"] == "1"
+
+
+def test_the_events_config_serves_the_asgi_application_with_an_installed_worker():
+    import importlib
+    import runpy
+
+    config = runpy.run_path(str(ROOT / "sprocket_factory" / "gunicorn_events.conf.py"))
+    module_name, _, class_name = config["worker_class"].rpartition(".")
+
+    assert config["wsgi_app"] == "sprocket_factory.asgi:application"
+    assert getattr(importlib.import_module(module_name), class_name)
+    assert importlib.import_module("sprocket_factory.asgi").application
