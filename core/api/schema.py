@@ -3,6 +3,7 @@
 import re
 
 from core.api.permissions import ModelActionPermission
+from core.api.sse import EventStreamRenderer
 
 LINK_HEADER = {
     "Link": {
@@ -58,6 +59,11 @@ ERROR_SCHEMAS = {
 }
 ERROR = {"$ref": "#/components/schemas/Error"}
 BAD_REQUEST = {"anyOf": [ERROR, {"$ref": "#/components/schemas/ValidationErrors"}]}
+# An error as one Server-Sent Event: `event: error`, its JSON body as `data`.
+ERROR_EVENT = {
+    "type": "object",
+    "properties": {"event": {"type": "string", "enum": ["error"]}, "data": {"type": "string"}},
+}
 ERROR_DESCRIPTIONS = {
     "400": 'Bad input: `{"detail": "..."}` or field → messages.',
     "401": "The token is missing, invalid or expired.",
@@ -121,6 +127,9 @@ def describe_error_responses(result: dict, generator, request, public) -> dict:
                     continue
                 schema = BAD_REQUEST if code == "400" else ERROR
                 response["content"] = {"application/json": {"schema": schema}}
+                if EventStreamRenderer in view.renderer_classes:
+                    # An EventSource (Accept: text/event-stream) is refused with one event.
+                    response["content"][EventStreamRenderer.media_type] = {"schema": ERROR_EVENT}
                 if response.get("description", "") in NO_DESCRIPTION:
                     response["description"] = ERROR_DESCRIPTIONS.get(code, "An error.")
     return result

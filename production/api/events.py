@@ -1,8 +1,8 @@
 """GET /production/events: committed production as Server-Sent Events (core.api.sse)."""
 
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
 
 from core.api.filters import IdListFilter, query_params_clean
 from core.api.sse import EventStreamView
@@ -37,6 +37,17 @@ class ProductionEventsFilterSet(filters.FilterSet):
         return queryset
 
 
+class StreamEventSerializer(serializers.Serializer):
+    """One event of the stream, as an EventSource delivers it."""
+
+    event = serializers.ChoiceField(
+        choices=["ready", "production", "reset", "unavailable", "error"], required=False
+    )
+    id = serializers.CharField(required=False, help_text="Send back as Last-Event-ID.")
+    data = serializers.CharField(required=False, help_text="The event's JSON object.")
+    retry = serializers.IntegerField(required=False, help_text="Milliseconds to reconnect in.")
+
+
 class ProductionEventsView(EventStreamView):
     __doc__ = EVENTS_DESCRIPTION
     stream = STREAM
@@ -65,11 +76,8 @@ class ProductionEventsView(EventStreamView):
             ),
         ],
         responses={
-            (200, "text/event-stream"): OpenApiResponse(
-                OpenApiTypes.STR, description="The stream."
-            ),
-            401: OpenApiResponse(),
-            403: OpenApiResponse(),
+            (200, "text/event-stream"): OpenApiResponse(StreamEventSerializer, "The stream."),
+            400: OpenApiResponse(description="A bad factory_id."),
             429: OpenApiResponse(description="The process holds as many streams as it may."),
         },
     )

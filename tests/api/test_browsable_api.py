@@ -92,3 +92,27 @@ def test_one_record_still_offers_its_delete_to_a_manager(manager_session, record
     html = page(manager_session, f"production/records/{record.pk}")
 
     assert 'data-target="#deleteModal"' in html
+
+
+@pytest.mark.parametrize(
+    "path", ["production", "production/records/{record}", "production/{factory}"]
+)
+def test_forms_cost_the_same_queries_however_many_factories_there_are(
+    manager_session, record, path
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from inventory.models import Factory
+
+    url = path.format(record=record.pk, factory=record.factory_id)
+    with CaptureQueriesContext(connection) as few:
+        html = page(manager_session, url)
+    Factory.objects.bulk_create(Factory(name=f"Plant no. {n}") for n in range(2000))
+    with CaptureQueriesContext(connection) as many:
+        page(manager_session, url)
+
+    # A factory is chosen by its id: no dropdown of every factory in any form.
+    assert len(many.captured_queries) <= len(few.captured_queries)
+    assert "Plant no. 0<" not in page(manager_session, url)
+    assert "<form" in html

@@ -67,7 +67,8 @@ def fuzzed_service(private_postgres) -> Iterator[Service]:
     redis = PrivateRedis()
     redis.start()
     try:
-        with running_service(private_postgres, redis) as running:
+        # An event stream ends once it has opened, instead of after an hour.
+        with running_service(private_postgres, redis, EVENTS_STREAM_SECONDS="0") as running:
             yield running
     finally:
         redis.stop()
