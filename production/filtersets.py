@@ -10,7 +10,7 @@ from core.api.filters import (
 )
 from inventory.models import Factory
 from production.models import ProductionRecord
-from production.selectors.buckets import BUCKETS
+from production.selectors.buckets import BUCKET_INVALID, BUCKETS
 
 
 class FactoryNameContainsFilter(ContainsFilter):
@@ -51,7 +51,13 @@ class ProductionSummaryFilterSet(filters.FilterSet):
 
     after = TimeFilter(method="as_parameter")
     before = TimeFilter(method="as_parameter")
-    bucket = filters.ChoiceFilter(choices=[(b, b) for b in BUCKETS], method="as_parameter")
+    bucket = filters.ChoiceFilter(
+        choices=[(b, b) for b in BUCKETS],
+        method="as_parameter",
+        error_messages={"invalid_choice": BUCKET_INVALID},
+        help_text="auto (the default) picks minute, hour, day, week or month; the Bucket "
+        "response header says which.",
+    )
     factory_id = IdListFilter(method="as_parameter", help_text="Repeatable; default every factory.")
     tz = ZoneFilter(
         method="as_parameter", help_text="IANA zone for the buckets; default each factory's own."

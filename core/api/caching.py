@@ -2,7 +2,9 @@
 
 A view declares `cache_depends_on` (the resources whose writes change its reads) and every
 GET it answers goes through `cached_response`, after authentication, permissions, throttles
-and content negotiation.
+and content negotiation. A view whose answers carry a header that describes the body (which
+bucket a summary used) names it in `cache_headers`: it is stored with the body and repeated
+on the cached answers and on 304s.
 """
 
 import hashlib
@@ -17,10 +19,14 @@ from rest_framework.response import Response
 from core.cache import cache_generations_get, cache_outage_begins
 
 CACHED_METHODS = frozenset({"GET", "HEAD"})
+# In every key: entries of another shape (an older release's, during a rolling deploy) are
+# never read, whatever their generations.
+ENTRY_SHAPE = "body+headers"
 
 
 def _response_key(request, generations: tuple[int, ...]) -> str:
     parts = [
+        ENTRY_SHAPE,
         ",".join(map(str, generations)),
         request.method,
         request.get_host(),
@@ -42,17 +48,30 @@ def _decorate(response: HttpResponse, etag: str) -> HttpResponse:
     return response
 
 
-def _json_response(body: bytes, link: str | None) -> HttpResponse:
-    response = HttpResponse(body, content_type="application/json")
-    if link:
-        response["Link"] = link
+def _headers_repeated(response: HttpResponse, headers: dict[str, str]) -> HttpResponse:
+    for name, value in headers.items():
+        response[name] = value
     return response
 
 
-def cached_response(request, resources: Iterable[str], produce: Callable[[], Response]):
+def _entry_get(key: str):
+    try:
+        return cache.get(f"response:{key}")
+    except Exception:
+        cache_outage_begins("entry")
+        return None
+
+
+def cached_response(
+    request,
+    resources: Iterable[str],
+    produce: Callable[[], Response],
+    headers: Iterable[str] = (),
+):
     """The JSON response `produce()` would give, from the cache when the generations allow.
 
-    Only JSON is cached; other formats (the browsable API, CSV) are produced fresh.
+    Only JSON is cached; other formats (the browsable API, CSV) are produced fresh. `headers`
+    names the response's headers, besides Link, that are cached with its body.
     """
     if not settings.CACHE_RESPONSES or request.accepted_renderer.format != "json":
         return produce()
@@ -61,26 +80,28 @@ def cached_response(request, resources: Iterable[str], produce: Callable[[], Res
         return produce()
     key = _response_key(request, generations)
     etag = f'"{key}"'
+    names = ("Link", *headers)
     if _etag_matches(request, etag):
-        return _decorate(HttpResponse(status=status.HTTP_304_NOT_MODIFIED), etag)
-    try:
-        entry = cache.get(f"response:{key}")
-    except Exception:
-        cache_outage_begins("entry")
-        entry = None
+        not_modified = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
+        if headers and (entry := _entry_get(key)) is not None:
+            _headers_repeated(not_modified, {n: v for n, v in entry[1].items() if n != "Link"})
+        return _decorate(not_modified, etag)
+    entry = _entry_get(key)
     if entry is not None:
-        body, link = entry
-        return _decorate(_json_response(body, link), etag)
+        body, kept = entry
+        response = HttpResponse(body, content_type="application/json")
+        return _decorate(_headers_repeated(response, kept), etag)
     response = produce()
     if response.status_code != status.HTTP_200_OK:
         return response
     body = request.accepted_renderer.render(response.data)
-    link = response.headers.get("Link")
+    kept = {name: response.headers[name] for name in names if name in response.headers}
     try:
-        cache.set(f"response:{key}", (body, link), timeout=settings.CACHE_TTL)
+        cache.set(f"response:{key}", (body, kept), timeout=settings.CACHE_TTL)
     except Exception:
         cache_outage_begins("store")
-    return _decorate(_json_response(body, link), etag)
+    response = HttpResponse(body, content_type="application/json")
+    return _decorate(_headers_repeated(response, kept), etag)
 
 
 class CachedReadsMixin:
@@ -88,6 +109,7 @@ class CachedReadsMixin:
     of `cache_depends_on`; a view with none is not cached."""
 
     cache_depends_on: tuple[str, ...] = ()
+    cache_headers: tuple[str, ...] = ()
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
@@ -100,6 +122,9 @@ class CachedReadsMixin:
                 self,
                 method,
                 lambda request, *args, **kwargs: cached_response(
-                    request, self.cache_depends_on, lambda: handler(request, *args, **kwargs)
+                    request,
+                    self.cache_depends_on,
+                    lambda: handler(request, *args, **kwargs),
+                    self.cache_headers,
                 ),
             )

@@ -73,6 +73,7 @@ ERROR_DESCRIPTIONS = {
     "409": "Conflicts with existing data.",
     "411": "The body has no Content-Length.",
     "413": "The body is over the limit (API_MAX_BODY_BYTES, or BULK_MAX_BYTES for bulk).",
+    "414": "The request line is longer than 8 KiB (nginx and gunicorn refuse it).",
     "415": "The Content-Type is not one this operation reads.",
     "429": "Throttled: retry after the `Retry-After` seconds.",
     "503": "The database is unavailable or the query ran too long: retry shortly.",
@@ -93,7 +94,7 @@ def _error_codes(view, method: str, operation: dict) -> set[str]:
     if method in BODY_METHODS:
         codes |= {"400", "411", "413"}  # the body-limit middleware
     if any(parameter["in"] == "query" for parameter in operation.get("parameters", [])):
-        codes.add("400")
+        codes |= {"400", "414"}  # values that fail, or that make the request line too long
     if "requestBody" in operation and view.parser_classes:
         codes.add("415")
     if view.authentication_classes:

@@ -9,15 +9,29 @@ from core.api.serializers import TimeWindowSerializer
 from inventory.models import FACTORIES
 from production.filtersets import ProductionSummaryFilterSet
 from production.models import PRODUCTION, ProductionRecord
-from production.selectors import BUCKETS, production_summary
+from production.selectors import (
+    AUTO_MAX_POINTS,
+    BUCKETS,
+    DEFAULT_BUCKET,
+    FIXED_BUCKETS,
+    production_summary_with_bucket,
+)
 
-DEFAULT_BUCKET = "day"
+# Which bucket the rows are summed by: the one asked for, or the one `auto` stood for.
+BUCKET_HEADER = "Bucket"
 
 
 class SummaryQuerySerializer(TimeWindowSerializer):
     """The summary's parameters as the schema documents them."""
 
-    bucket = serializers.ChoiceField(choices=BUCKETS, default=DEFAULT_BUCKET)
+    bucket = serializers.ChoiceField(
+        choices=BUCKETS,
+        default=DEFAULT_BUCKET,
+        help_text="`auto` takes the smallest of minute, hour, day, week and month that gives "
+        f"each factory at most {AUTO_MAX_POINTS} buckets over the span of its data between "
+        "after and before (day when there is none); the `Bucket` response header says which "
+        "was used.",
+    )
     tz = serializers.CharField(required=False, max_length=64)
 
 
@@ -41,6 +55,7 @@ class ProductionSummaryView(CachedReadsMixin, APIView):
     permission_model = ProductionRecord
     filterset_class = ProductionSummaryFilterSet
     cache_depends_on = (PRODUCTION, FACTORIES)
+    cache_headers = (BUCKET_HEADER,)
 
     @extend_schema(
         parameters=[
@@ -51,17 +66,26 @@ class ProductionSummaryView(CachedReadsMixin, APIView):
             OpenApiParameter(
                 "tz", str, description="IANA zone for the buckets; default each factory's own."
             ),
+            OpenApiParameter(
+                BUCKET_HEADER,
+                str,
+                location=OpenApiParameter.HEADER,
+                response=[200],
+                required=True,
+                enum=FIXED_BUCKETS,
+                description="The bucket the rows are summed by: the one asked for, or the one "
+                "`bucket=auto` chose.",
+            ),
         ],
         responses={200: SummaryRowSerializer(many=True), 400: OpenApiResponse()},
     )
     def get(self, request):
         params = query_params_clean(self.filterset_class, request)
-        return Response(
-            production_summary(
-                bucket=params["bucket"] or DEFAULT_BUCKET,
-                factory_ids=params["factory_id"],
-                after=params["after"],
-                before=params["before"],
-                tz=params["tz"] or None,
-            )
+        summary = production_summary_with_bucket(
+            bucket=params["bucket"] or DEFAULT_BUCKET,
+            factory_ids=params["factory_id"],
+            after=params["after"],
+            before=params["before"],
+            tz=params["tz"] or None,
         )
+        return Response(summary.rows, headers={BUCKET_HEADER: summary.bucket})

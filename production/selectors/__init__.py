@@ -1,7 +1,7 @@
 """Every read of production that is more than a filter: record rows, chart documents,
 summaries and CSV streams."""
 
-from production.selectors.buckets import BUCKETS
+from production.selectors.buckets import AUTO, BUCKETS, DEFAULT_BUCKET, FIXED_BUCKETS
 from production.selectors.charts import (
     production_chart_document,
     production_factory_chart_document,
@@ -12,15 +12,27 @@ from production.selectors.records import (
     production_record_rows,
     production_records_of_factory,
 )
-from production.selectors.summary import production_summary
+from production.selectors.resolution import AUTO_MAX_POINTS, summary_bucket_resolve
+from production.selectors.summary import (
+    Summary,
+    production_summary,
+    production_summary_with_bucket,
+)
 
 __all__ = [
+    "AUTO",
+    "AUTO_MAX_POINTS",
     "BUCKETS",
+    "DEFAULT_BUCKET",
+    "FIXED_BUCKETS",
     "RECORD_FIELDS",
+    "Summary",
     "production_chart_document",
     "production_csv_stream",
     "production_factory_chart_document",
     "production_record_rows",
     "production_records_of_factory",
     "production_summary",
+    "production_summary_with_bucket",
+    "summary_bucket_resolve",
 ]

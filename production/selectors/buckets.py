@@ -1,5 +1,6 @@
 """Buckets of a time window in a zone (hour, day, week, month), and the UTC days and hours
-each is made of: what the summary sums from the rollups, and what from raw records."""
+each is made of: what the summary sums from the rollups, and what from raw records. Minute
+buckets are never listed: only the minutes that hold records become rows (minutes.py)."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -9,12 +10,42 @@ from django.conf import settings
 
 from core.errors import InvalidInput
 
-BUCKETS = ("hour", "day", "week", "month")
+# A bucket the summary sums by, smallest first; "auto" picks one of them (resolution.py).
+FIXED_BUCKETS = ("minute", "hour", "day", "week", "month")
+AUTO = "auto"
+BUCKETS = (AUTO, *FIXED_BUCKETS)
+DEFAULT_BUCKET = AUTO
+MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 # The last moment a datetime holds: what ends the last hour, day or bucket of year 9999.
 END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+BUCKET_INVALID = "%(value)s is not a bucket: choose one of " + ", ".join(BUCKETS) + "."
+
+
+def bucket_check(bucket: str) -> None:
+    """A bucket the summary does not know is a 400 naming `bucket` and its choices."""
+    if bucket not in BUCKETS:
+        raise InvalidInput({"bucket": [BUCKET_INVALID % {"value": bucket}]})
+
+
+def unlabelled(zone_name: str) -> InvalidInput:
+    """The 400 of a bucket whose local start is in year 0 or 10000: it has no ISO 8601 label."""
+    return InvalidInput(
+        f"Buckets in {zone_name} this close to year 1 or year 9999 cannot be labelled: "
+        "narrow the window with after and before, or ask for another tz."
+    )
+
+
+def rows_over_budget(reason: str = "") -> InvalidInput:
+    """The 400 of a summary that would answer more than SUMMARY_MAX_ROWS rows."""
+    return InvalidInput(
+        f"More than SUMMARY_MAX_ROWS ({settings.SUMMARY_MAX_ROWS}) rows{reason}: ask for a "
+        "larger bucket, fewer factories or a narrower window."
+    )
 
 
 @dataclass(frozen=True)
@@ -60,10 +91,7 @@ def bucket_ranges(
         start = lo
     while start < hi:
         if len(ranges) >= limit:
-            raise InvalidInput(
-                f"More than SUMMARY_MAX_ROWS ({settings.SUMMARY_MAX_ROWS}) rows: ask for a "
-                "larger bucket, fewer factories or a narrower window."
-            )
+            raise rows_over_budget()
         if bucket == "hour":
             # One-hour steps of elapsed time: local clock hours repeat or vanish at DST changes.
             end = plus(start, HOUR)

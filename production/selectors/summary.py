@@ -1,14 +1,17 @@
-"""Production summed per factory per bucket (hour, day, week, month) in a time zone.
+"""Production summed per factory per bucket (minute, hour, day, week, month) in a time zone;
+`auto` picks one of them (resolution.py).
 
 Buckets are cut in the zone's local time (weeks start on Monday). On PostgreSQL the whole
 UTC days inside a bucket come from the daily rollup, the whole hours at its edges from the
 hourly rollup, and only what is left — a window that cuts an hour, or a zone whose midnight
-is not on a UTC hour (+05:30, +05:45) — from raw records. SQLite, the embedded default, sums raw records. SQL text here is built only
-from this module's constants and model table names; values always go as parameters.
+is not on a UTC hour (+05:30, +05:45) — from raw records. Minute buckets, and everything on
+SQLite, the embedded default, are summed from raw records (minutes.py). SQL text here is built
+only from this module's constants and model table names; values always go as parameters.
 """
 
 from bisect import bisect_right
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,17 +19,21 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Max, Min
 
-from core.errors import InvalidInput
 from inventory.models import Factory
 from production.models import ProductionDailyRollup, ProductionHourlyRollup, ProductionRecord
 from production.selectors.buckets import (
+    AUTO,
     DAY,
     HOUR,
     BucketRange,
+    bucket_check,
     bucket_ranges,
     periods_split,
     plus,
+    unlabelled,
 )
+from production.selectors.minutes import minute_rows
+from production.selectors.resolution import AUTO_WITHOUT_DATA, auto_bucket
 
 # Per (range, factory) sums from a rollup: an index range scan on its period per range.
 ROLLUP_SUMS = """
@@ -133,6 +140,15 @@ def _row(factory_id: int, label: str | None, actual: int, goal: int) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Summary:
+    """A summary's rows and the bucket they are summed by: the one asked for, or the one
+    `auto` stood for."""
+
+    bucket: str
+    rows: list[dict]
+
+
 def production_summary(
     *,
     bucket: str,
@@ -142,49 +158,91 @@ def production_summary(
     tz: str | None = None,
 ) -> list[dict]:
     """Summed actual and goal per factory per bucket, then one overall row per factory."""
+    return production_summary_with_bucket(
+        bucket=bucket, factory_ids=factory_ids, after=after, before=before, tz=tz
+    ).rows
+
+
+def production_summary_with_bucket(
+    *,
+    bucket: str,
+    factory_ids: list[int] | None = None,
+    after: datetime | None = None,
+    before: datetime | None = None,
+    tz: str | None = None,
+) -> Summary:
+    """`production_summary`'s rows, with the bucket they are summed by (`auto` resolved)."""
+    bucket_check(bucket)
     every_factory = not factory_ids
     factories = Factory.objects.order_by("id")
     if not every_factory:
         factories = factories.filter(pk__in=factory_ids)
     zone_of = dict(factories.values_list("id", "timezone"))
-    if not zone_of:
-        return []
-    window = _data_window(list(zone_of))
+    window = _data_window(list(zone_of)) if zone_of else None
     if window is None:
-        return [_row(pk, None, 0, 0) for pk in zone_of]
+        used = AUTO_WITHOUT_DATA if bucket == AUTO else bucket
+        return Summary(used, [_row(pk, None, 0, 0) for pk in zone_of])
+    if bucket == AUTO:
+        bucket = auto_bucket(list(zone_of), after, before)
     lo = max(after, window[0]) if after else window[0]
     hi = min(before, window[1]) if before else window[1]
-
-    by_zone: dict[str, list[int]] = defaultdict(list)
-    for pk, zone in zone_of.items():
-        by_zone[tz or zone].append(pk)
     budget = settings.SUMMARY_MAX_ROWS - len(zone_of)
-    sums_of = _sums_postgresql if connection.vendor == "postgresql" else _sums_from_records
+
+    zones = {pk: tz or zone for pk, zone in zone_of.items()}
+    if lo >= hi:
+        rows_by_factory = {}
+    elif bucket == "minute":
+        rows_by_factory = {
+            pk: [_row(pk, *minute) for minute in minutes]
+            for pk, minutes in minute_rows(
+                zones, lo, hi, budget, every_factory=every_factory
+            ).items()
+        }
+    else:
+        rows_by_factory = _range_rows(zones, lo, hi, bucket, budget, every_factory=every_factory)
+
+    rows: list[dict] = []
+    for pk in zone_of:
+        buckets = rows_by_factory.get(pk, [])
+        actual = sum(row["sprocket_production_actual"] for row in buckets)
+        goal = sum(row["sprocket_production_goal"] for row in buckets)
+        rows.extend(buckets)
+        rows.append(_row(pk, None, actual, goal))
+    return Summary(bucket, rows)
+
+
+def _range_rows(
+    zones: dict[int, str],
+    lo: datetime,
+    hi: datetime,
+    bucket: str,
+    budget: int,
+    *,
+    every_factory: bool,
+) -> dict[int, list[dict]]:
+    """Each factory's buckets of [lo, hi) that hold records, listed ahead within `budget`."""
+    by_zone: dict[str, list[int]] = defaultdict(list)
+    for pk, zone in zones.items():
+        by_zone[zone].append(pk)
+    one_scan = every_factory and len(by_zone) == 1
     rows_by_factory: dict[int, list[dict]] = defaultdict(list)
     for zone_name, ids in by_zone.items():
-        if lo >= hi:
-            break
         try:
             ranges = bucket_ranges(lo, hi, ZoneInfo(zone_name), bucket, max(budget, 0) // len(ids))
         except (OverflowError, ValueError):
             # A bucket that starts in local year 0 or 10000 has no ISO 8601 label to give.
-            raise InvalidInput(
-                f"Buckets in {zone_name} this close to year 1 or year 9999 cannot be labelled: "
-                "narrow the window with after and before, or ask for another tz."
-            ) from None
+            raise unlabelled(zone_name) from None
         budget -= len(ranges) * len(ids)
-        sums = sums_of(ids, ranges, every_factory=every_factory and len(by_zone) == 1)
+        sums = _sums(ids, ranges, every_factory=one_scan)
         for pk in ids:
             for index, bucket_range in enumerate(ranges):
                 if (pk, index) in sums:
                     actual, goal = sums[(pk, index)]
                     rows_by_factory[pk].append(_row(pk, bucket_range.label, actual, goal))
+    return rows_by_factory
 
-    rows: list[dict] = []
-    for pk in zone_of:
-        buckets = rows_by_factory[pk]
-        actual = sum(row["sprocket_production_actual"] for row in buckets)
-        goal = sum(row["sprocket_production_goal"] for row in buckets)
-        rows.extend(buckets)
-        rows.append(_row(pk, None, actual, goal))
-    return rows
+
+def _sums(factory_ids: list[int], ranges: list[BucketRange], *, every_factory: bool) -> dict:
+    if connection.vendor == "postgresql":
+        return _sums_postgresql(factory_ids, ranges, every_factory=every_factory)
+    return _sums_from_records(factory_ids, ranges)

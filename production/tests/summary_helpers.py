@@ -2,7 +2,7 @@
 
 Every expectation is computed from the records a test wrote, by an oracle that knows nothing of
 the rollup: a record's bucket is the local start (in the zone asked for, else the factory's own)
-of its hour, day, Monday week or month.
+of its minute, hour, day, Monday week or month.
 """
 
 from collections.abc import Iterable
@@ -14,7 +14,7 @@ from inventory.models import FACTORIES, Factory
 from production.models import PRODUCTION, ProductionRecord
 
 SUMMARY = "/sprocketFactory/v1/production/summary"
-BUCKETS = ("hour", "day", "week", "month")
+BUCKETS = ("minute", "hour", "day", "week", "month")
 ZONES = ("UTC", "Europe/Berlin", "America/Chicago", "Asia/Kolkata", "Asia/Kathmandu")
 ONE_MINUTE = datetime(2021, 1, 21, 2, 6, 58, tzinfo=UTC)  # a Thursday
 
@@ -25,6 +25,8 @@ Record = tuple[int, datetime, int, int]  # factory id, time, actual, goal
 def bucket_start(moment: datetime, bucket: str, zone: ZoneInfo) -> datetime:
     """The aware local start of the bucket holding `moment` (fold kept in a repeated hour)."""
     local = moment.astimezone(zone)
+    if bucket == "minute":
+        return local.replace(second=0, microsecond=0)
     if bucket == "hour":
         return local.replace(minute=0, second=0, microsecond=0)
     day = local.date()
@@ -96,6 +98,11 @@ def store(records: Iterable[Record]) -> list[Record]:
     # The test's transaction never commits, so the on-commit bumps of real writes never run.
     cache_generations_bump([PRODUCTION, FACTORIES])
     return records
+
+
+def bucket_of(response) -> str | None:
+    """The bucket a summary answer says its rows are summed by."""
+    return response.headers.get("Bucket")
 
 
 def get_summary(client, **params):
