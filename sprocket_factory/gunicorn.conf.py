@@ -20,6 +20,9 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "core.ops.gunicorn_worker.JSONErrorThreadWorker"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# nginx sends the live event streams to the ASGI events server; one that reaches these
+# threads anyway holds a thread for as long as it lasts, so at most half of them stream.
+os.environ.setdefault("EVENTS_MAX_SYNC_STREAMS", str(max(1, threads // 2)))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5

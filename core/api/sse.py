@@ -58,12 +58,46 @@ class _OpenStreams:
         self._lock = threading.Lock()
         self.count = {"sync": 0, "async": 0}
 
-    def change(self, kind: str, by: int) -> None:
+    def take(self, kind: str, limit: int) -> bool:
+        """Count one more stream of `kind` if fewer than `limit` are open: checked and counted
+        at once, so a burst of requests cannot all pass the check together."""
         with self._lock:
-            self.count[kind] += by
+            if self.count[kind] >= limit:
+                return False
+            self.count[kind] += 1
+            return True
+
+    def give_back(self, kind: str) -> None:
+        with self._lock:
+            self.count[kind] -= 1
 
 
 open_streams = _OpenStreams()
+
+
+class _HeldStream:
+    """A stream's frames holding one of its process's places until the server closes the
+    response, which it always does, also when the client left before the first frame."""
+
+    def __init__(self, frames, kind: str) -> None:
+        self.frames, self.kind, self.held = frames, kind, True
+
+    def close(self) -> None:
+        if self.held:
+            self.held = False
+            open_streams.give_back(self.kind)
+        if hasattr(self.frames, "close"):
+            self.frames.close()
+
+
+class _SyncStream(_HeldStream):
+    def __iter__(self):
+        return self.frames
+
+
+class _AsyncStream(_HeldStream):
+    def __aiter__(self):
+        return self.frames
 
 
 class _Frames:
@@ -113,44 +147,31 @@ class _Frames:
         return time.monotonic() >= self.deadline
 
     def sync_iter(self) -> Iterator[bytes]:
-        open_streams.change("sync", 1)
+        heartbeat = settings.EVENTS_HEARTBEAT_SECONDS
         try:
-            try:
-                yield from self.opening(self.bus.epoch(self.stream), self.bus.latest(self.stream))
-                while not self.over():
-                    batch = self.bus.read(
-                        self.stream, self.after, settings.EVENTS_HEARTBEAT_SECONDS
-                    )
-                    latest = self.bus.latest(self.stream) if batch.behind else None
-                    yield from self.frames(batch, latest)
-            except Exception:
-                logger.warning("Event stream %s unavailable", self.stream, exc_info=True)
-                yield frame("unavailable", UNAVAILABLE)
-        finally:
-            open_streams.change("sync", -1)
+            yield from self.opening(self.bus.epoch(self.stream), self.bus.latest(self.stream))
+            while not self.over():
+                batch = self.bus.read(self.stream, self.after, heartbeat)
+                latest = self.bus.latest(self.stream) if batch.behind else None
+                yield from self.frames(batch, latest)
+        except Exception:
+            logger.warning("Event stream %s unavailable", self.stream, exc_info=True)
+            yield frame("unavailable", UNAVAILABLE)
 
     async def async_iter(self) -> AsyncIterator[bytes]:
-        open_streams.change("async", 1)
+        heartbeat = settings.EVENTS_HEARTBEAT_SECONDS
         try:
-            try:
-                epoch, latest = (
-                    await self.bus.aepoch(self.stream),
-                    await self.bus.alatest(self.stream),
-                )
-                for opening in self.opening(epoch, latest):
-                    yield opening
-                while not self.over():
-                    batch = await self.bus.aread(
-                        self.stream, self.after, settings.EVENTS_HEARTBEAT_SECONDS
-                    )
-                    latest = await self.bus.alatest(self.stream) if batch.behind else None
-                    for each in self.frames(batch, latest):
-                        yield each
-            except Exception:
-                logger.warning("Event stream %s unavailable", self.stream, exc_info=True)
-                yield frame("unavailable", UNAVAILABLE)
-        finally:
-            open_streams.change("async", -1)
+            epoch = await self.bus.aepoch(self.stream)
+            for opening in self.opening(epoch, await self.bus.alatest(self.stream)):
+                yield opening
+            while not self.over():
+                batch = await self.bus.aread(self.stream, self.after, heartbeat)
+                latest = await self.bus.alatest(self.stream) if batch.behind else None
+                for each in self.frames(batch, latest):
+                    yield each
+        except Exception:
+            logger.warning("Event stream %s unavailable", self.stream, exc_info=True)
+            yield frame("unavailable", UNAVAILABLE)
 
 
 def _database_connections_release() -> None:
@@ -180,7 +201,7 @@ class EventStreamView(APIView):
             if under_asgi
             else ("sync", settings.EVENTS_MAX_SYNC_STREAMS)
         )
-        if open_streams.count[kind] >= limit:
+        if not open_streams.take(kind, limit):
             raise Throttled(
                 wait=settings.EVENTS_RETRY_MILLISECONDS / 1000,
                 detail="This process holds as many event streams as it may; retry shortly.",
@@ -188,7 +209,9 @@ class EventStreamView(APIView):
         stream = _Frames(self, request.headers.get("Last-Event-ID"))
         _database_connections_release()
         response = StreamingHttpResponse(
-            stream.async_iter() if under_asgi else stream.sync_iter(),
+            _AsyncStream(stream.async_iter(), kind)
+            if under_asgi
+            else _SyncStream(stream.sync_iter(), kind),
             content_type="text/event-stream; charset=utf-8",
         )
         response["Cache-Control"] = "no-cache, no-store"

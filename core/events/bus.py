@@ -154,8 +154,10 @@ class RedisBus:
 
     @staticmethod
     def _timeouts() -> dict:
+        # Nobody waits on a stream's connect as on a cached read: a busy moment may take a
+        # second rather than end the stream (a Redis that is down refuses at once anyway).
         return {
-            "socket_connect_timeout": settings.REDIS_SOCKET_TIMEOUT,
+            "socket_connect_timeout": max(settings.REDIS_SOCKET_TIMEOUT, 2.0),
             "socket_timeout": settings.EVENTS_HEARTBEAT_SECONDS + 5,
         }
 

@@ -255,3 +255,17 @@ def test_under_asgi_a_reconnect_resumes_after_last_event_id():
     )
 
     assert [f["data"]["factory_id"] for f in named(frames, "production")] == [plant.pk] * 2
+
+
+def test_a_stream_holds_its_place_from_its_answer_until_it_is_closed(api_client, settings):
+    settings.EVENTS_MAX_SYNC_STREAMS = 1
+
+    first = api_client.get(URL)  # answered, not yet read: it holds the place already
+    refused = api_client.get(URL)
+    first.close()  # the client left before the first frame: the place is given back
+    again = api_client.get(URL)
+    again.close()
+
+    assert first.status_code == 200
+    assert refused.status_code == 429
+    assert again.status_code == 200

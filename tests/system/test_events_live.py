@@ -185,3 +185,24 @@ def test_a_client_that_stops_reading_delays_no_other(
     finally:
         stalled.close()
         reader.close()
+
+
+def test_streams_that_reach_the_wsgi_threads_anyway_take_at_most_half_of_them(service):
+    # 2 workers of 4 threads: each holds at most 2 streams, and answers 429 beyond.
+    clients = [SSEClient(service.address(direct=True)) for _ in range(5)]
+    try:
+        heads = []
+        for client in clients:
+            events = client.frames_until(
+                lambda e: any(x.get("event") in {"ready", "error"} for x in e), timeout=10
+            )
+            heads.append((client.text.split("\r\n")[0], events))
+        answered = requests.get(service.url(f"{API}/sprockets", direct=True), timeout=10)
+    finally:
+        for client in clients:
+            client.close()
+
+    statuses = [head.split()[1] for head, _ in heads]
+    assert statuses.count("200") <= 4
+    assert "429" in statuses
+    assert answered.status_code == 200
