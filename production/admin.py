@@ -1,3 +1,5 @@
+from datetime import UTC
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin
@@ -8,6 +10,18 @@ from django.utils.functional import cached_property
 from core.admin import BoundedCountPaginator, StrictInputAdmin
 from production.models import ProductionRecord
 from production.services import production_record_delete, production_records_delete
+
+
+class FilterAutocompleteSelect(AutocompleteSelect):
+    """The admin's autocomplete with a placeholder: Django's own always sets an empty one."""
+
+    placeholder = "Filter by factory…"
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        return {
+            **super().build_attrs(base_attrs, extra_attrs),
+            "data-placeholder": self.placeholder,
+        }
 
 
 class FactoryAutocompleteFilter(admin.SimpleListFilter):
@@ -25,10 +39,14 @@ class FactoryAutocompleteFilter(admin.SimpleListFilter):
     @cached_property
     def rendered_widget(self) -> str:
         # Drawn only for a valid value: a bad one has redirected to ?e=1 before this runs.
-        widget = AutocompleteSelect(
+        widget = FilterAutocompleteSelect(
             self.field,
             self.admin_site,
-            attrs={"data-autocomplete-filter": self.parameter_name, "id": "factory-filter"},
+            attrs={
+                "data-autocomplete-filter": self.parameter_name,
+                "id": "factory-filter",
+                "style": "width: 100%",
+            },
         )
         widget.choices = forms.ModelChoiceField(
             queryset=self.field.related_model.objects.all()
@@ -52,13 +70,9 @@ class FactoryAutocompleteFilter(admin.SimpleListFilter):
 
 @admin.register(ProductionRecord)
 class ProductionRecordAdmin(StrictInputAdmin):
-    list_display = (
-        "id",
-        "factory",
-        "time",
-        "sprocket_production_actual",
-        "sprocket_production_goal",
-    )
+    # Short labels and a compact time keep every column inside a 1280 px wide window.
+    list_display = ("time_utc", "factory", "actual", "goal", "attainment")
+    list_display_links = ("time_utc",)
     list_select_related = ("factory",)
     list_filter = (FactoryAutocompleteFilter, ("time", admin.DateFieldListFilter))
     search_fields = ("factory__name",)
@@ -70,6 +84,23 @@ class ProductionRecordAdmin(StrictInputAdmin):
     paginator = BoundedCountPaginator
     show_full_result_count = False
     list_per_page = 100
+
+    @admin.display(description="Time (UTC)")
+    def time_utc(self, record: ProductionRecord) -> str:
+        return record.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+    @admin.display(description="Actual")
+    def actual(self, record: ProductionRecord) -> int:
+        return record.sprocket_production_actual
+
+    @admin.display(description="Goal")
+    def goal(self, record: ProductionRecord) -> int:
+        return record.sprocket_production_goal
+
+    @admin.display(description="Attainment")
+    def attainment(self, record: ProductionRecord) -> str | None:
+        goal = record.sprocket_production_goal
+        return f"{record.sprocket_production_actual / goal:.1%}" if goal else None
 
     def get_deleted_objects(self, objs, request):
         # A summary, not a line per record: "select all" may select millions of them.

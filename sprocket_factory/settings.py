@@ -93,7 +93,8 @@ WSGI_APPLICATION = "sprocket_factory.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's own overrides of Django's templates (the admin's base_site).
+        "DIRS": [BASE_DIR / "sprocket_factory" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -227,3 +227,38 @@ def test_a_time_saved_in_the_admin_is_kept_to_the_whole_second(db):
     record.refresh_from_db()
 
     assert record.time == datetime(2024, 1, 1, 8, 0, 5, tzinfo=UTC)
+
+
+def test_the_change_list_names_its_columns_briefly(staff_client):
+    add_minutes(FactoryFactory(), 1)
+
+    response = staff_client.get(CHANGELIST, secure=True)
+
+    headers = re.findall(r'<th scope="col" class="column-(\w+)">', response.content.decode())
+    assert headers == ["time_utc", "factory", "actual", "goal", "attainment"]
+    for label in ("Time (UTC)", "Actual", "Goal", "Attainment"):
+        assert f">{label}<" in response.content.decode()
+
+
+def test_the_change_list_writes_times_compactly_in_utc_with_attainment(staff_client):
+    add_minutes(FactoryFactory(), 1)
+
+    page = staff_client.get(CHANGELIST, secure=True).content.decode()
+
+    assert ">2021-01-21 02:06:58</a>" in page
+    assert ">93.8%<" in page
+
+
+def test_the_factory_filter_has_a_placeholder(staff_client):
+    add_minutes(FactoryFactory(), 1)
+
+    page = staff_client.get(CHANGELIST, secure=True).content.decode()
+
+    assert 'data-placeholder="Filter by factory…"' in page
+
+
+def test_every_admin_page_links_the_sprocket_favicon(staff_client):
+    page = staff_client.get(reverse("admin:index"), secure=True).content.decode()
+
+    assert '<link rel="icon" type="image/svg+xml" href="/static/production/favicon.svg">' in page
+    assert "Django administration" in page

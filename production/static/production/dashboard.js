@@ -1,147 +1,150 @@
 "use strict";
-// Actual against goal per factory, from GET /sprocketFactory/v1/production/summary.
-// Used by the dashboard (/dashboard/) and by the admin's factory page (one factory).
-(function () {
-  const SUMMARY_URL = "/sprocketFactory/v1/production/summary";
-  const WORST_PER_FACTORY = 3;
+// Actual against goal per factory, from GET /sprocketFactory/v1/production/summary, kept
+// current by the live stream. Used by the dashboard (/dashboard/) and by the admin's factory
+// page (one factory, [data-factory-panel]).
+(function (Sprocket) {
+  const { fetchSummary, byFactory, affectedRange, mergeBuckets, isoSeconds, startOfToday } = Sprocket.summary;
+  const { element, percent, shortLabel, worstBuckets, FactoryPanel } = Sprocket.charts;
   const WORST_LISTED = 10;
-  const COLORS = { actual: "#1f6feb", goal: "#8b949e", worst: "#c62828" };
+  const DEBOUNCE = 250;
+  // Without `ready` by then the page loads anyway; a later `ready` loads again.
+  const FIRST_LOAD_WAIT = 1000;
+  const DAY_CHECK_EVERY = 60 * 1000;
 
-  function element(tag, attributes, children) {
-    const node = document.createElement(tag);
-    Object.entries(attributes || {}).forEach(([name, value]) => node.setAttribute(name, value));
-    (children || []).forEach((child) =>
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)))
-    );
-    return node;
+  function dateBound(value) {
+    return value ? Date.parse(value) : null;
   }
 
-  function percent(attainment) {
-    return attainment === null ? "–" : (attainment * 100).toFixed(1) + "%";
-  }
-
-  function level(attainment) {
-    if (attainment === null) return "";
-    if (attainment >= 1) return "ok";
-    return attainment >= 0.9 ? "near" : "low";
-  }
-
-  function shortLabel(bucket) {
-    // "2021-01-21T02:00:00+00:00" → "2021-01-21 02:00"
-    return bucket.slice(0, 16).replace("T", " ");
-  }
-
-  async function fetchSummary(params) {
-    const response = await fetch(SUMMARY_URL + "?" + params.toString(), {
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-    });
-    const body = await response.json();
-    if (!response.ok) {
-      const message = body.detail || Object.entries(body).map(([k, v]) => k + ": " + v).join("; ");
-      throw new Error(message);
+  // A set of factories charted over one window, refreshed whole or one factory at a time.
+  // Every fetch runs in turn, so a slow answer never overwrites a newer one.
+  class Board {
+    constructor({ factories, query, targets, status, liveStatus }) {
+      this.query = query;
+      this.targets = targets;
+      this.status = status;
+      this.bounds = { after: dateBound(query.get("after")), before: dateBound(query.get("before")) };
+      this.bucket = query.get("bucket") || "auto";
+      this.panels = new Map(factories.map((factory) => [factory.id, new FactoryPanel(factory)]));
+      this.panels.forEach((panel) => {
+        if (targets.cards) targets.cards.append(panel.tile);
+        targets.charts.append(panel.figure);
+      });
+      this.queue = Promise.resolve();
+      this.closed = false;
+      this.loadStarted = false;
+      this.pending = new Map();
+      this.dayStarts = new Map();
+      // The first load waits for the stream to be ready, so that no write between the two goes
+      // unseen; each later `ready` (after a drop or an outage) loads again: events were missed.
+      const ids = [...this.panels.keys()];
+      this.live = Sprocket.live.subscribe(
+        ids,
+        {
+          ready: () => this.load(),
+          down: () => this.loadStarted || this.load(),
+          poll: () => this.load(),
+          reset: () => this.load(),
+          production: (event) => this.schedule(event),
+        },
+        liveStatus
+      );
+      this.firstLoad = setTimeout(() => this.loadStarted || this.load(), FIRST_LOAD_WAIT);
+      this.dayCheck = setInterval(() => this.refreshTilesAtMidnight(), DAY_CHECK_EVERY);
     }
-    return body;
-  }
 
-  function byFactory(rows) {
-    const factories = new Map();
-    rows.forEach((row) => {
-      if (!factories.has(row.factory_id)) factories.set(row.factory_id, { buckets: [], overall: null });
-      const entry = factories.get(row.factory_id);
-      if (row.bucket === null) entry.overall = row;
-      else entry.buckets.push(row);
-    });
-    return factories;
-  }
+    run(task) {
+      this.queue = this.queue.then(() => this.closed || task()).catch((error) => {
+        this.status.textContent = "Could not load the summary: " + error.message;
+      });
+      return this.queue;
+    }
 
-  function worstBuckets(buckets) {
-    return buckets
-      .filter((row) => row.attainment !== null && row.attainment < 1)
-      .sort((a, b) => a.attainment - b.attainment)
-      .slice(0, WORST_PER_FACTORY);
-  }
+    load() {
+      this.loadStarted = true;
+      clearTimeout(this.firstLoad);
+      return this.run(async () => {
+        const { rows, bucket } = await fetchSummary(this.query);
+        this.bucket = bucket;
+        const entries = byFactory(rows);
+        this.panels.forEach((panel, id) => panel.setBuckets(entries.get(id)?.buckets || [], bucket));
+        await Promise.all([...this.panels.values()].map((panel) => this.loadToday(panel)));
+        this.afterDraw();
+      });
+    }
 
-  function drawChart(canvas, buckets) {
-    const worst = new Set(worstBuckets(buckets).map((row) => row.bucket));
-    const pointColors = buckets.map((row) => (worst.has(row.bucket) ? COLORS.worst : COLORS.actual));
-    return new Chart(canvas, {
-      type: "line",
-      data: {
-        labels: buckets.map((row) => shortLabel(row.bucket)),
-        datasets: [
-          {
-            label: "Actual",
-            data: buckets.map((row) => row.sprocket_production_actual),
-            borderColor: COLORS.actual,
-            pointBackgroundColor: pointColors,
-            pointBorderColor: pointColors,
-            pointRadius: buckets.map((row) => (worst.has(row.bucket) ? 5 : 2)),
-            tension: 0.2,
-          },
-          {
-            label: "Goal",
-            data: buckets.map((row) => row.sprocket_production_goal),
-            borderColor: COLORS.goal,
-            pointBackgroundColor: COLORS.goal,
-            borderDash: [6, 4],
-            // A line needs two points; a single bucket is drawn as a dot.
-            pointRadius: buckets.length === 1 ? 4 : 0,
-          },
-        ],
-      },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        interaction: { mode: "index", intersect: false },
-        scales: { x: { ticks: { maxRotation: 0, autoSkip: true } }, y: { beginAtZero: true } },
-      },
-    });
-  }
+    async loadToday(panel) {
+      const start = startOfToday(panel.zone, new Date());
+      this.dayStarts.set(panel.id, start);
+      const params = new URLSearchParams({ factory_id: panel.id, bucket: "auto", after: isoSeconds(start) });
+      const { rows } = await fetchSummary(params);
+      panel.setToday({ start, buckets: byFactory(rows).get(panel.id)?.buckets || [] });
+    }
 
-  function factoryChart(factoryId, name, entry) {
-    const canvas = element("canvas", { "data-factory-id": factoryId, "aria-label": name + " actual and goal" });
-    const figure = element("article", { class: "chart" }, [
-      element("h2", {}, [name + " · " + percent(entry.overall ? entry.overall.attainment : null)]),
-      element("div", { class: "canvas" }, [canvas]),
-    ]);
-    return { figure, canvas };
-  }
+    refreshTilesAtMidnight() {
+      const turned = [...this.panels.values()].filter(
+        (panel) => this.dayStarts.get(panel.id) !== startOfToday(panel.zone, new Date())
+      );
+      if (turned.length) this.run(() => Promise.all(turned.map((panel) => this.loadToday(panel))));
+    }
 
-  const charts = [];
+    // Events for one factory within DEBOUNCE ms are refetched as one range.
+    schedule(event) {
+      if (!this.panels.has(event.factory_id)) return;
+      const first = Date.parse(event.first);
+      const last = Date.parse(event.last);
+      const pending = this.pending.get(event.factory_id);
+      if (pending) {
+        pending.first = Math.min(pending.first, first);
+        pending.last = Math.max(pending.last, last);
+        return;
+      }
+      this.pending.set(event.factory_id, { first, last });
+      setTimeout(() => {
+        const range = this.pending.get(event.factory_id);
+        this.pending.delete(event.factory_id);
+        this.run(() => this.refreshFactory(this.panels.get(event.factory_id), range));
+      }, DEBOUNCE);
+    }
 
-  function render(rows, names, targets) {
-    charts.splice(0).forEach((chart) => chart.destroy());
-    targets.charts.replaceChildren();
-    if (targets.cards) targets.cards.replaceChildren();
-    const worstRows = [];
-    byFactory(rows).forEach((entry, factoryId) => {
-      const name = names.get(factoryId) || "Factory " + factoryId;
-      if (targets.cards) {
-        const attainment = entry.overall ? entry.overall.attainment : null;
-        targets.cards.append(
-          element("div", { class: "card " + level(attainment), "data-factory-id": factoryId }, [
-            element("div", { class: "name" }, [name]),
-            element("div", { class: "value attainment" }, [percent(attainment)]),
-          ])
+    async refreshFactory(panel, { first, last }) {
+      const work = [];
+      const range = affectedRange(panel.buckets, first, last, this.bounds);
+      if (range) {
+        const params = new URLSearchParams({ factory_id: panel.id, bucket: this.bucket });
+        if (range.after !== null) params.set("after", isoSeconds(range.after));
+        if (range.before !== null) params.set("before", isoSeconds(range.before));
+        work.push(
+          fetchSummary(params).then(({ rows }) => {
+            const fresh = byFactory(rows).get(panel.id)?.buckets || [];
+            panel.setBuckets(mergeBuckets(panel.buckets, fresh, range), this.bucket);
+          })
         );
       }
-      const { figure, canvas } = factoryChart(factoryId, name, entry);
-      targets.charts.append(figure);
-      charts.push(drawChart(canvas, entry.buckets));
-      worstBuckets(entry.buckets).forEach((row) => worstRows.push({ name, row }));
-    });
-    if (targets.worst) {
-      const body = targets.worst.querySelector("tbody");
-      if (!worstRows.length) {
-        body.replaceChildren(
-          element("tr", {}, [element("td", { colspan: 5 }, ["No bucket below its goal."])])
-        );
+      const dayStart = this.dayStarts.get(panel.id);
+      if (dayStart === undefined || last + 60 * 1000 > dayStart) work.push(this.loadToday(panel));
+      await Promise.all(work);
+      this.afterDraw();
+    }
+
+    afterDraw() {
+      this.status.textContent = "";
+      if (this.targets.worst) this.drawWorst();
+      document.body.dataset.loaded = "true";
+    }
+
+    drawWorst() {
+      const rows = [];
+      this.panels.forEach((panel) =>
+        worstBuckets(panel.buckets).forEach((row) => rows.push({ name: panel.name, row }))
+      );
+      const body = this.targets.worst.querySelector("tbody");
+      if (!rows.length) {
+        const none = element("td", { colspan: 5 }, ["No bucket below its goal."]);
+        body.replaceChildren(element("tr", {}, [none]));
         return;
       }
       body.replaceChildren(
-        ...worstRows
+        ...rows
           .sort((a, b) => a.row.attainment - b.row.attainment)
           .slice(0, WORST_LISTED)
           .map(({ name, row }) =>
@@ -155,6 +158,14 @@
           )
       );
     }
+
+    close() {
+      this.closed = true;
+      this.live.close();
+      clearTimeout(this.firstLoad);
+      clearInterval(this.dayCheck);
+      this.panels.forEach((panel) => panel.destroy());
+    }
   }
 
   function queryFromForm(form) {
@@ -166,66 +177,74 @@
   }
 
   function formFromQuery(form, params) {
-    if (!params.toString()) return;
-    Array.from(form.elements.factory_id.options).forEach((option) => {
-      option.selected = params.getAll("factory_id").includes(option.value);
-    });
+    if (params.has("factory_id")) {
+      Array.from(form.elements.factory_id.options).forEach((option) => {
+        option.selected = params.getAll("factory_id").includes(option.value);
+      });
+    }
     ["after", "before", "bucket"].forEach((name) => {
       if (params.has(name)) form.elements[name].value = params.get(name);
     });
-  }
-
-  async function showDashboard(form, status, targets, names) {
-    const params = queryFromForm(form);
-    status.textContent = "Loading…";
-    try {
-      const rows = await fetchSummary(params);
-      render(rows, names, targets);
-      const anyBucket = rows.some((row) => row.bucket !== null);
-      status.textContent = anyBucket ? "" : "No production in this window.";
-      document.body.dataset.loaded = "true";
-    } catch (error) {
-      status.textContent = "Could not load the summary: " + error.message;
-    }
   }
 
   function startDashboard() {
     const form = document.getElementById("dashboard-controls");
     const status = document.getElementById("dashboard-status");
     const factories = JSON.parse(document.getElementById("dashboard-factories").textContent);
-    const names = new Map(factories.map((factory) => [factory.id, factory.name]));
+    const byId = new Map(factories.map((factory) => [String(factory.id), factory]));
     const targets = {
       charts: document.getElementById("dashboard-charts"),
       cards: document.getElementById("dashboard-attainment"),
       worst: document.getElementById("dashboard-worst"),
     };
+    let board = null;
+
+    function show() {
+      if (board) board.close();
+      board = null;
+      const query = queryFromForm(form);
+      const shown = query.getAll("factory_id").map((id) => byId.get(id)).filter(Boolean);
+      if (!shown.length) {
+        targets.worst.querySelector("tbody").replaceChildren();
+        status.textContent = "Choose one or more factories.";
+        document.body.dataset.loaded = "true";
+        return;
+      }
+      status.textContent = "Loading…";
+      const liveStatus = document.getElementById("live-status");
+      board = new Board({ factories: shown, query, targets, status, liveStatus });
+    }
+
     formFromQuery(form, new URLSearchParams(window.location.search));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       history.replaceState(null, "", "?" + queryFromForm(form).toString());
-      showDashboard(form, status, targets, names);
+      // It named ids of the page's first address, not of the factories now chosen.
+      document.getElementById("dashboard-unknown")?.remove();
+      show();
     });
-    showDashboard(form, status, targets, names);
+    show();
   }
 
-  async function startFactoryPanel(panel) {
-    const factoryId = Number(panel.dataset.factoryId);
-    const params = new URLSearchParams({ factory_id: factoryId, bucket: panel.dataset.bucket || "day" });
-    const status = panel.querySelector(".status");
-    try {
-      const rows = await fetchSummary(params);
-      render(rows, new Map([[factoryId, panel.dataset.factoryName]]), {
-        charts: panel.querySelector(".charts"),
-      });
-      status.textContent = rows.some((row) => row.bucket !== null) ? "" : "No production yet.";
-      document.body.dataset.loaded = "true";
-    } catch (error) {
-      status.textContent = "Could not load the summary: " + error.message;
-    }
+  function startFactoryPanel(panel) {
+    const factory = {
+      id: Number(panel.dataset.factoryId),
+      name: panel.dataset.factoryName,
+      timezone: panel.dataset.factoryTimezone,
+      is_active: panel.dataset.factoryArchived === undefined,
+    };
+    const query = new URLSearchParams({ factory_id: factory.id, bucket: panel.dataset.bucket || "auto" });
+    new Board({
+      factories: [factory],
+      query,
+      targets: { charts: panel.querySelector(".charts"), cards: panel.querySelector(".cards") },
+      status: panel.querySelector(".status"),
+      liveStatus: document.getElementById("live-status"),
+    });
   }
 
   document.addEventListener("DOMContentLoaded", () => {
     if (document.getElementById("dashboard-controls")) startDashboard();
     document.querySelectorAll("[data-factory-panel]").forEach(startFactoryPanel);
   });
-})();
+})((window.Sprocket = window.Sprocket || {}));
