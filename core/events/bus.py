@@ -196,44 +196,44 @@ class RedisBus:
                 )
         return batch
 
-    def _pending(self, client, key: str, after: str):
-        """A pipeline asking what is already after `after`, and what was trimmed away."""
-        pipeline = client.pipeline(transaction=False)
-        pipeline.xinfo_stream(key)
-        pipeline.xread({key: after}, count=self.READ_COUNT)
-        return pipeline
-
-    def _checked(self, results, after: str) -> Batch | None:
-        info, found = results
-        # No stream yet (nothing published since Redis started) raises: nothing was trimmed.
-        if not isinstance(info, Exception) and self._missed(info, _entry_id_key(after)):
-            return Batch(behind=True)
-        return self._batch(found) if found else None
-
     @staticmethod
-    def _missed(info: dict, after: tuple[int, int]) -> bool:
+    def _missed(info, after: tuple[int, int]) -> bool:
         """Whether entries after `after` are gone: trimmed by MAXLEN (which removes the oldest:
         `after` is older than the first entry held, and some were trimmed) or deleted."""
+        if isinstance(info, Exception):
+            return False  # no stream (nothing published since Redis started): none trimmed
         first = _entry_id_key(_decoded(info.get("recorded-first-entry-id") or "0-0"))
         trimmed = int(info.get("entries-added") or 0) > int(info.get("length") or 0)
         deleted = _entry_id_key(_decoded(info.get("max-deleted-entry-id") or "0-0"))
         return (trimmed and after < first and first != (0, 0)) or deleted > after
 
+    @staticmethod
+    def _may_follow_a_trim(found) -> bool:
+        # MAXLEN ~ never trims below EVENTS_STREAM_MAXLEN entries, and only the oldest: were
+        # any after the reader's position gone, every entry held would be after it, and the
+        # read would have come back full. A read that did not is whole; one that did is checked.
+        held = sum(len(entries) for _key, entries in found or ())
+        return held >= min(RedisBus.READ_COUNT, settings.EVENTS_STREAM_MAXLEN)
+
     def read(self, stream: str, after: str, block_seconds: float) -> Batch:
         key, client = self.key(stream), self._client()
-        pending = self._checked(self._pending(client, key, after).execute(False), after)
-        if pending is not None or block_seconds <= 0:
-            return pending or Batch()
-        block = int(block_seconds * 1000)
-        return self._batch(client.xread({key: after}, count=self.READ_COUNT, block=block))
+        block = int(block_seconds * 1000) if block_seconds > 0 else None
+        found = client.xread({key: after}, count=self.READ_COUNT, block=block)
+        if self._may_follow_a_trim(found) and self._missed(
+            client.xinfo_stream(key), _entry_id_key(after)
+        ):
+            return Batch(behind=True)
+        return self._batch(found)
 
     async def aread(self, stream: str, after: str, block_seconds: float) -> Batch:
         key, client = self.key(stream), self._aclient()
-        pending = self._checked(await self._pending(client, key, after).execute(False), after)
-        if pending is not None or block_seconds <= 0:
-            return pending or Batch()
-        block = int(block_seconds * 1000)
-        return self._batch(await client.xread({key: after}, count=self.READ_COUNT, block=block))
+        block = int(block_seconds * 1000) if block_seconds > 0 else None
+        found = await client.xread({key: after}, count=self.READ_COUNT, block=block)
+        if self._may_follow_a_trim(found) and self._missed(
+            await client.xinfo_stream(key), _entry_id_key(after)
+        ):
+            return Batch(behind=True)
+        return self._batch(found)
 
     async def aepoch(self, stream: str) -> str:
         key = f"{self.key(stream)}:epoch"

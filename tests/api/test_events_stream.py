@@ -269,3 +269,18 @@ def test_a_stream_holds_its_place_from_its_answer_until_it_is_closed(api_client,
     assert first.status_code == 200
     assert refused.status_code == 429
     assert again.status_code == 200
+
+
+def test_an_open_stream_that_fell_behind_what_the_stream_holds_is_told_to_refetch(
+    api_client, settings, stream
+):
+    settings.EVENTS_STREAM_MAXLEN = 3
+    plant = FactoryFactory()
+    response = stream(api_client)
+    frames_read(response, until=ready)
+    for _ in range(250):  # while this client reads nothing
+        changed(plant.pk)
+
+    frames = frames_read(response, until=lambda f: named(f, "reset"))
+
+    assert not named(frames, "production")
