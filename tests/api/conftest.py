@@ -1,4 +1,5 @@
-"""Fixtures of the response cache's tests (test_cache_*.py): a factory and its records."""
+"""Fixtures of the response cache's and the event stream's tests: a factory and its records,
+a private Redis."""
 
 from datetime import UTC, datetime
 
@@ -10,6 +11,7 @@ pytest.register_assert_rewrite("tests.api.cache_helpers")
 from inventory.tests.factories import FactoryFactory  # noqa: E402
 from production.models import ProductionRecord  # noqa: E402
 from tests.api.cache_helpers import FIRST_MINUTE_UNIX  # noqa: E402
+from tests.servers import PrivateRedis  # noqa: E402
 
 
 @pytest.fixture
@@ -28,3 +30,14 @@ def records(plant):
         )
         for i in range(3)
     )
+
+
+@pytest.fixture
+def private_redis():
+    """A redis-server of the test's own, which it may stop and start (never the shared one)."""
+    server = PrivateRedis()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()

@@ -18,7 +18,6 @@ from django.test.utils import CaptureQueriesContext
 from core import cache as sprocket_cache
 from core.cache import cache_generations_get, cache_resources
 from inventory.tests.factories import SprocketFactory
-from tests.servers import PrivateRedis
 
 API = "/sprocketFactory/v1"
 SPROCKETS_URL = f"{API}/sprockets"
@@ -33,16 +32,6 @@ pytestmark = [
     ),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def private_redis():
-    server = PrivateRedis()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

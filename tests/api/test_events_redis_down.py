@@ -13,7 +13,6 @@ from django.conf import settings as django_settings
 from core.events import publish
 from inventory.tests.factories import FactoryFactory
 from tests.events_helpers import frames_parse, frames_read, named
-from tests.servers import PrivateRedis
 
 API = "/sprocketFactory/v1"
 URL = f"{API}/production/events"
@@ -25,16 +24,6 @@ pytestmark = [
     ),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def private_redis():
-    server = PrivateRedis()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(autouse=True)
