@@ -16,7 +16,9 @@ os.environ.setdefault(
 
 wsgi_app = "sprocket_factory.asgi:application"
 bind = os.environ.get("EVENTS_BIND", "0.0.0.0:8001")
-worker_class = "uvicorn_worker.UvicornWorker"
+# uvicorn's pure-Python loop and parser: idle streams cost 11-19% less CPU than with uvloop
+# and httptools, the rest measured the same (benchmarks/RESULTS.md, "Live events").
+worker_class = "uvicorn_worker.UvicornH11Worker"
 workers = int(os.environ.get("EVENTS_CONCURRENCY", "1"))
 # A worker that stops answering gunicorn's heartbeat for this long is restarted.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))

@@ -6,10 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from django.conf import settings
 
-from tests.system.conftest import NGINX_TEMPLATE, nginx_config, service_env
+from tests.system.conftest import NGINX, NGINX_TEMPLATE, nginx_config, service_env
 
 ROOT = Path(settings.BASE_DIR)
 GUNICORN = "gunicorn -c sprocket_factory/gunicorn.conf.py"
@@ -236,3 +237,43 @@ def test_the_events_config_serves_the_asgi_application_with_an_installed_worker(
     assert config["wsgi_app"] == "sprocket_factory.asgi:application"
     assert getattr(importlib.import_module(module_name), class_name)
     assert importlib.import_module("sprocket_factory.asgi").application
+
+
+def test_compose_nginx_runs_a_main_config_with_room_for_the_event_streams(tmp_path):
+    nginx = compose()["services"]["nginx"]
+    main = ROOT / "deploy" / "nginx.main.conf"
+    text = main.read_text()
+    worker_connections = int(re.search(r"worker_connections (\d+);", text).group(1))
+
+    assert "./deploy/nginx.main.conf:/etc/nginx/nginx.conf:ro" in nginx["volumes"]
+    assert "include /etc/nginx/conf.d/*.conf;" in text
+    # Each stream holds two connections; the system tests' nginx allows 4,096.
+    assert worker_connections >= 4096
+
+
+@pytest.mark.skipif(not Path(NGINX).exists(), reason="needs nginx (apt-get install nginx)")
+def test_the_compose_main_config_and_the_template_pass_nginx_t(tmp_path):
+    site = tmp_path / "site.conf"
+    site.write_text(
+        nginx_config(
+            listen="127.0.0.1:8080",
+            upstream="127.0.0.1:8000",
+            events_upstream="127.0.0.1:8001",
+            static_root=str(tmp_path),
+        )
+    )
+    # The image's paths and user, made this machine's.
+    main = (ROOT / "deploy" / "nginx.main.conf").read_text()
+    main = main.replace("user nginx;", "").replace("/etc/nginx/conf.d/*.conf", str(site))
+    main = main.replace("/var/log/nginx", str(tmp_path)).replace(
+        "/run/nginx.pid", str(tmp_path / "pid")
+    )
+    (tmp_path / "nginx.conf").write_text(main)
+
+    checked = subprocess.run(
+        [NGINX, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+    )
+
+    assert checked.returncode == 0, checked.stderr

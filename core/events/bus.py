@@ -121,7 +121,8 @@ def _decoded(value) -> str:
 
 
 class RedisBus:
-    """Streams in Redis: shared by every process of every web node."""
+    """Streams in Redis: shared by every process of every web node. Every open stream holds
+    one connection of its process's pool (redis-py's default pool holds 100)."""
 
     # How many entries one read hands a stream at most; the next read takes the rest.
     READ_COUNT = 500
@@ -139,7 +140,11 @@ class RedisBus:
         if self._sync_client is None:
             import redis
 
-            self._sync_client = redis.Redis.from_url(settings.REDIS_URL, **self._timeouts())
+            self._sync_client = redis.Redis.from_url(
+                settings.REDIS_URL,
+                max_connections=settings.EVENTS_MAX_SYNC_STREAMS + POOL_SPARE,
+                **self._timeouts(),
+            )
         return self._sync_client
 
     def _aclient(self):
@@ -148,7 +153,9 @@ class RedisBus:
         loop = id(asyncio.get_running_loop())
         if loop not in self._async_clients:
             self._async_clients[loop] = redis.asyncio.Redis.from_url(
-                settings.REDIS_URL, **self._timeouts()
+                settings.REDIS_URL,
+                max_connections=settings.EVENTS_MAX_ASYNC_STREAMS + POOL_SPARE,
+                **self._timeouts(),
             )
         return self._async_clients[loop]
 
@@ -246,6 +253,9 @@ class RedisBus:
         newest = await self._aclient().xrevrange(self.key(stream), count=1)
         return _decoded(newest[0][0]) if newest else "0-0"
 
+
+# Connections of a pool beyond one per stream: epochs and positions asked while streams open.
+POOL_SPARE = 20
 
 _buses: dict[str, object] = {}
 
