@@ -189,13 +189,16 @@ def test_a_client_that_stops_reading_delays_no_other(
 
 
 def test_streams_that_reach_the_wsgi_threads_anyway_take_at_most_half_of_them(service):
-    # 2 workers of 4 threads: each holds at most 2 streams, and answers 429 beyond.
-    clients = [SSEClient(service.address(direct=True)) for _ in range(5)]
+    # 2 workers of 4 threads: each holds at most 2 streams, and answers 429 beyond. A stream
+    # the worker took may still end at once saying the event store is unavailable (a Redis
+    # that did not answer in time) and give its place back: only streams held are counted.
+    clients = [SSEClient(service.address(direct=True)) for _ in range(7)]
+    answers = {"ready", "error", "unavailable"}
     try:
         heads = []
         for client in clients:
             events = client.frames_until(
-                lambda e: any(x.get("event") in {"ready", "error"} for x in e), timeout=10
+                lambda e: any(x.get("event") in answers for x in e), timeout=10
             )
             heads.append((client.text.split("\r\n")[0], events))
         answered = requests.get(service.url(f"{API}/sprockets", direct=True), timeout=10)
@@ -204,6 +207,7 @@ def test_streams_that_reach_the_wsgi_threads_anyway_take_at_most_half_of_them(se
             client.close()
 
     statuses = [head.split()[1] for head, _ in heads]
-    assert statuses.count("200") <= 4
+    held = [events for _, events in heads if any(x.get("event") == "ready" for x in events)]
+    assert 1 <= len(held) <= 4
     assert "429" in statuses
     assert answered.status_code == 200
