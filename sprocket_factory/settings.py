@@ -205,6 +205,9 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 ANONYMOUS_READ = env.bool("ANONYMOUS_READ", default=True)
 PAGE_SIZE_DEFAULT = env.int("PAGE_SIZE_DEFAULT", default=1000)
 PAGE_SIZE_MAX = env.int("PAGE_SIZE_MAX", default=10000)
+# PostgreSQL writes list pages, chart documents and summaries as JSON (the same bytes Python
+# would); off, Python writes them (as it always does on SQLite).
+JSON_FROM_DATABASE = env.bool("JSON_FROM_DATABASE", default=True)
 CHART_MAX_POINTS = env.int("CHART_MAX_POINTS", default=50000)
 TOKEN_TTL = timedelta(seconds=env.int("TOKEN_TTL", default=30 * 24 * 3600))
 LOGIN_THROTTLE_RATE = env.str("LOGIN_THROTTLE_RATE", default="10/min")

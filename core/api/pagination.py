@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import orjson
 from django.conf import settings
 from django.core import signing
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from rest_framework.exceptions import ValidationError
@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from core.api.renderers import dumps
+from core.json_sql import json_page
 
 ORDERING_PARAM = "ordering"
 # Cursors are signed: a client can only hand back positions this service gave out.
@@ -87,18 +88,27 @@ class KeysetPagination(BasePagination):
             values = self._key_values(model, fields, raw_values)
             queryset = queryset.filter(self._after_key(model, fields, values, descending))
 
-        rows = list(keyset_order(queryset, fields, descending)[: limit + 1])
+        ordered = keyset_order(queryset, fields, descending)
         self.next_url = None
+        json_fields = _database_json_fields(request, view, queryset)
+        if json_fields:
+            page = json_page(
+                ordered, fields=json_fields, key=fields, descending=descending, limit=limit
+            )
+            if page.last_key is not None:
+                self.next_url = self._next_url(request, ordering_name, page.last_key)
+            return orjson.Fragment(page.body)
+        rows = list(ordered[: limit + 1])
         if len(rows) > limit:
             rows = rows[:limit]
-            last = rows[-1]
-            key = [_row_value(last, model, f) for f in fields]
-            self.next_url = replace_query_param(
-                request.build_absolute_uri(),
-                self.cursor_query_param,
-                _encode([ordering_name, key]),
-            )
+            key = [_row_value(rows[-1], model, f) for f in fields]
+            self.next_url = self._next_url(request, ordering_name, key)
         return rows
+
+    def _next_url(self, request, ordering_name: str, key: list) -> str:
+        return replace_query_param(
+            request.build_absolute_uri(), self.cursor_query_param, _encode([ordering_name, key])
+        )
 
     def get_paginated_response(self, data) -> Response:
         headers = {"Link": f'<{self.next_url}>; rel="next"'} if self.next_url else None
@@ -186,6 +196,21 @@ class KeysetPagination(BasePagination):
             | Q(**{head: head_value, f"{tail}__{op}": tail_value})
             | Q(**{f"{head}__isnull": True})
         )
+
+
+def _database_json_fields(request, view, queryset: QuerySet) -> Sequence[str] | None:
+    """The fields of a JSON page PostgreSQL can write (`json_fields` of the view), or None
+    where Python writes it: another database, another format (the browsable API), or
+    JSON_FROM_DATABASE off."""
+    fields = getattr(view, "json_fields", None)
+    if (
+        not fields
+        or not settings.JSON_FROM_DATABASE
+        or request.accepted_renderer.format != "json"
+        or connections[queryset.db].vendor != "postgresql"
+    ):
+        return None
+    return fields
 
 
 def _row_value(row, model, field: str):

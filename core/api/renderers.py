@@ -41,6 +41,8 @@ class ORJSONRenderer(BaseRenderer):
             return b""
         # The browsable API asks for indented JSON (orjson indents by two spaces only).
         if (renderer_context or {}).get("indent") or "indent=" in (accepted_media_type or ""):
+            if isinstance(data, orjson.Fragment):  # JSON the database wrote, indented here
+                data = orjson.loads(data.contents)
             return orjson.dumps(data, default=_default, option=ORJSON_OPTIONS | orjson.OPT_INDENT_2)
         return dumps(data)
 

@@ -1,5 +1,6 @@
 """The base every resource's viewset declares itself on."""
 
+import orjson
 from django.utils.text import capfirst
 from rest_framework import viewsets
 from rest_framework.response import Response
@@ -34,6 +35,8 @@ class ResourceViewSet(CachedReadsMixin, JSONErrorsMixin, viewsets.ModelViewSet):
 
     Subclasses declare `queryset`, `serializer_class`, `filterset_class`, `keyset_orderings`,
     `default_ordering`, and `cache_depends_on`: the resources whose writes change their reads.
+    A view whose serializer gives its model's fields as they are names them in `json_fields`:
+    on PostgreSQL the database writes its JSON list pages.
     """
 
     pagination_class = KeysetPagination
@@ -41,6 +44,13 @@ class ResourceViewSet(CachedReadsMixin, JSONErrorsMixin, viewsets.ModelViewSet):
     lookup_value_regex = "[0-9]+"
     default_ordering = "id"
     keyset_orderings = {"id": ("id",), "-id": ("id",)}
+    json_fields: tuple[str, ...] = ()
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        if not isinstance(page, orjson.Fragment):  # not already JSON from the database
+            page = self.get_serializer(page, many=True).data
+        return self.get_paginated_response(page)
 
     def get_view_name(self) -> str:
         # Plural for a list, singular for one object ("Factories" / "Factory"): the browsable

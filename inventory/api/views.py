@@ -17,6 +17,7 @@ class SprocketViewSet(ResourceViewSet):
 
     queryset = Sprocket.objects.all()
     serializer_class = SprocketSerializer
+    json_fields = SprocketSerializer.Meta.fields
     filterset_class = SprocketFilterSet
     cache_depends_on = (SPROCKETS,)
     keyset_orderings = BY_ID_OR_NAME
@@ -27,6 +28,7 @@ class FactoryViewSet(ResourceViewSet):
 
     queryset = Factory.objects.all()
     serializer_class = FactorySerializer
+    json_fields = FactorySerializer.Meta.fields
     filterset_class = FactoryFilterSet
     cache_depends_on = (FACTORIES,)
     keyset_orderings = BY_ID_OR_NAME

@@ -24,6 +24,7 @@ from production.api.serializers import ProductionRecordSerializer
 from production.filtersets import FactoryProductionFilterSet, ProductionRecordFilterSet
 from production.models import PRODUCTION, ProductionRecord
 from production.selectors import (
+    RECORD_FIELDS,
     production_chart_document,
     production_csv_stream,
     production_factory_chart_document,
@@ -50,6 +51,7 @@ class RecordListMixin:
     throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ExportRateThrottle]
     export_throttle_scope = "export"
     cache_depends_on = (PRODUCTION, FACTORIES)
+    json_fields = RECORD_FIELDS
 
     def is_export(self, request) -> bool:
         return request.accepted_renderer.format == CSVRenderer.format and self.action == "list"
