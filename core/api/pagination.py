@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import orjson
 from django.conf import settings
 from django.core import signing
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from rest_framework.exceptions import ValidationError
@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from core.api.renderers import dumps
-from core.json_sql import json_page
+from core.json_sql import json_from_database, json_page
 
 ORDERING_PARAM = "ordering"
 # Cursors are signed: a client can only hand back positions this service gave out.
@@ -203,14 +203,9 @@ def _database_json_fields(request, view, queryset: QuerySet) -> Sequence[str] | 
     where Python writes it: another database, another format (the browsable API), or
     JSON_FROM_DATABASE off."""
     fields = getattr(view, "json_fields", None)
-    if (
-        not fields
-        or not settings.JSON_FROM_DATABASE
-        or request.accepted_renderer.format != "json"
-        or connections[queryset.db].vendor != "postgresql"
-    ):
-        return None
-    return fields
+    if fields and request.accepted_renderer.format == "json" and json_from_database(queryset.db):
+        return fields
+    return None
 
 
 def _row_value(row, model, field: str):

@@ -174,7 +174,7 @@ class FactoryChartViewSet(CachedReadsMixin, viewsets.GenericViewSet):
         responses={200: ChartDataDocumentSerializer, 400: OpenApiResponse()},
     )
     def list(self, request):
-        return Response({"factories": production_chart_document(**self._window(request))})
+        return Response(production_chart_document(**self._window(request)))
 
     @extend_schema(
         summary="One factory's chart data",
