@@ -165,6 +165,17 @@ def cache_generations_bump_on_commit(*resources: str) -> None:
     transaction.on_commit(_bump_pending)
 
 
+def cache_trusted() -> bool:
+    """Whether cached entries may be served now (see the module's text on outages)."""
+    _ensure_watchdog()
+    return _outage_ends()
+
+
+def cache_generation_keys() -> dict[str, str]:
+    """Each registered resource's generation counter, by its key in Redis."""
+    return {cache.make_and_validate_key(_generation_key(r)): r for r in _resources}
+
+
 def cache_generations_get(resources: Iterable[str]) -> tuple[int, ...] | None:
     """The current generation of each resource, or None when the cache cannot be trusted."""
     resources = tuple(resources)

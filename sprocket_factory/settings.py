@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.ops.request_log.RequestLogMiddleware",
+    "core.ops.replay.ReplayStoreMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.ops.middleware.RequestBodyLimitMiddleware",
@@ -128,6 +129,8 @@ REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.25)
 CACHE_TTL = env.int("CACHE_TTL", default=600)
 # Off only to measure the uncached service (benchmarks/); generations are kept either way.
 CACHE_RESPONSES = env.bool("CACHE_RESPONSES", default=True)
+# Anonymous cached reads are answered whole before Django, in front of it (core/ops/replay.py).
+CACHE_REPLAY = env.bool("CACHE_REPLAY", default=True)
 # Seconds between each process's pings of Redis, to notice an outage while idle.
 CACHE_WATCHDOG_SECONDS = env.float("CACHE_WATCHDOG_SECONDS", default=0.5)
 if REDIS_URL:
