@@ -6,6 +6,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -83,19 +84,50 @@ def gunicorn(database: str, *, workers: int = 2, **env: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.1)
+        wait_until_answers(f"{base}/healthz", process, "gunicorn")
         yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def wait_until_answers(url: str, process: subprocess.Popen, name: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{name} did not start") from None
+            time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def fastapi_reference(database: str, *, workers: int = 2) -> Iterator[str]:
+    """benchmarks/fastapi_reference.py under uvicorn with `workers` processes
+    (benchmarks/fastapi_serve.py); yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [PYTHON, "-m", "benchmarks.fastapi_serve", str(port), str(workers)],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url(database)},
+        # Its errors (a failed import, a refused DSN) show; at "warning" it says nothing else.
+        stdout=subprocess.DEVNULL,
+        # Its own process group: the workers go with the supervisor however it ends.
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_answers(f"{base}/healthz", process, "uvicorn")
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def request(method: str, url: str, body: bytes | None = None, headers: dict | None = None):

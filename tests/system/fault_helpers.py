@@ -322,9 +322,13 @@ def connections_to_each_worker(service: Service) -> Iterator[list[http.client.HT
 
 
 def response_cached(redis: PrivateRedis, etag: str) -> bool:
-    """Whether Redis holds the response entry behind `etag` (the ETag is its key)."""
+    """Whether Redis holds the response behind `etag`: the view's entry (the ETag is its key),
+    or, for an anonymous read, the whole answer kept for replay (core/ops/replay.py)."""
     key = etag.strip('"')
-    return redis.command("EXISTS", f":1:response:{key}").strip() == "1"
+    if redis.command("EXISTS", f":1:response:{key}").strip() == "1":
+        return True
+    replays = redis.command("KEYS", ":1:replay:*:meta").split()
+    return any(json.loads(redis.command("GET", meta))["etag"] == etag for meta in replays)
 
 
 def http_exchange(
