@@ -10,8 +10,8 @@ generation and the entry) and, when every generation it was built from is curren
 it as it was answered (or 304 for its ETag) without building a Django request. Its request
 log line and metrics are those the middleware would have written.
 
-Identical means the same method, host, scheme (and X-Forwarded-Proto), script name, path,
-query string and Accept header: everything an anonymous answer depends on. A write bumps a
+Identical means the same method, host (and X-Forwarded-Host), scheme (and X-Forwarded-Proto),
+script name, path, query string and Accept header: everything an anonymous answer depends on. A write bumps a
 generation after commit and before it is acknowledged, so no entry built before it is
 replayed after it, as for every cached read (core.cache). Redis unreachable, or not yet
 trusted after an outage: every request goes to Django.
@@ -54,6 +54,7 @@ def replay_key(environ: dict) -> str:
         environ.get("wsgi.url_scheme", ""),
         environ.get("HTTP_X_FORWARDED_PROTO", ""),
         environ.get("HTTP_HOST", ""),
+        environ.get("HTTP_X_FORWARDED_HOST", ""),
         environ.get("SERVER_NAME", ""),
         environ.get("SERVER_PORT", ""),
         environ.get("SCRIPT_NAME", ""),
