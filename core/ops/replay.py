@@ -5,7 +5,7 @@ An anonymous JSON GET of the API (no Authorization, no Cookie) that the cache an
 stored whole by `ReplayStoreMiddleware`, just inside the request log: status, every header
 the middleware and the view set (security headers, Vary, ETag, Link, Bucket) and the body,
 with the generation of each resource it depends on. `ReplayedReads`, wrapping the WSGI
-application, looks the next identical request up in one Redis round trip (every resource's
+application, looks the next identical request up in one Redis round trip (one MGET: every resource's
 generation and the entry) and, when every generation it was built from is current, answers
 it as it was answered (or 304 for its ETag) without building a Django request. Its request
 log line and metrics are those the middleware would have written.
@@ -17,6 +17,7 @@ replayed after it, as for every cached read (core.cache). Redis unreachable, or 
 trusted after an outage: every request goes to Django.
 """
 
+import functools
 import hashlib
 import time
 from http import HTTPStatus
@@ -102,16 +103,19 @@ class ReplayedReads:
         if client is None or not cache_trusted():
             return None
         generation_keys = cache_generation_keys()
+        wanted = [*generation_keys, f"{key}:meta"]
+        if not if_none_match:
+            wanted.append(f"{key}:body")
         try:
-            pipeline = client.pipeline(transaction=False)
-            pipeline.mget(list(generation_keys))
-            pipeline.get(f"{key}:meta")
-            if not if_none_match:
-                pipeline.get(f"{key}:body")
-            current, meta, *body = pipeline.execute()
+            found = client.mget(wanted)  # one command: the generations and the entry
         except Exception:
             cache_outage_begins("replay")
             return None
+        current, meta, body = (
+            found[: len(generation_keys)],
+            found[len(generation_keys)],
+            found[len(generation_keys) + 1 :],
+        )
         if meta is None:
             return None
         entry = orjson.loads(meta)
@@ -188,25 +192,40 @@ class ReplayStoreMiddleware:
 
 def _metrics_count(environ: dict, *, view: str, status: int, body: int, started: float) -> None:
     """What django_prometheus's before and after middleware count for a GET."""
-    metrics = Metrics.get_instance()
     elapsed = time.perf_counter() - started
     transport = "https" if _is_secure(environ) else "http"
-    metrics.requests_total.inc()
-    metrics.requests_by_method.labels(method="GET").inc()
-    metrics.requests_by_transport.labels(transport=transport).inc()
-    metrics.requests_body_bytes.observe(0)
-    metrics.requests_by_view_transport_method.labels(
-        view=view, transport=transport, method="GET"
-    ).inc()
-    metrics.responses_total.inc()
-    metrics.responses_by_status.labels(status=str(status)).inc()
-    metrics.responses_by_status_view_method.labels(
-        status=str(status), view=view, method="GET"
-    ).inc()
-    metrics.responses_by_charset.labels(charset="utf-8").inc()
-    metrics.responses_body_bytes.observe(body)
-    metrics.requests_latency_by_view_method.labels(view=view, method="GET").observe(elapsed)
-    metrics.requests_latency_before.observe(elapsed)
+    for counter in _counters(view, str(status), transport):
+        counter.inc()
+    for histogram, value in zip(_histograms(view), (0, body, elapsed, elapsed), strict=True):
+        histogram.observe(value)
+
+
+@functools.cache
+def _counters(view: str, status: str, transport: str) -> tuple:
+    metrics = Metrics.get_instance()
+    return (
+        metrics.requests_total,
+        metrics.requests_by_method.labels(method="GET"),
+        metrics.requests_by_transport.labels(transport=transport),
+        metrics.requests_by_view_transport_method.labels(
+            view=view, transport=transport, method="GET"
+        ),
+        metrics.responses_total,
+        metrics.responses_by_status.labels(status=status),
+        metrics.responses_by_status_view_method.labels(status=status, view=view, method="GET"),
+        metrics.responses_by_charset.labels(charset="utf-8"),
+    )
+
+
+@functools.cache
+def _histograms(view: str) -> tuple:
+    metrics = Metrics.get_instance()
+    return (
+        metrics.requests_body_bytes,
+        metrics.responses_body_bytes,
+        metrics.requests_latency_by_view_method.labels(view=view, method="GET"),
+        metrics.requests_latency_before,
+    )
 
 
 def _is_secure(environ: dict) -> bool:
