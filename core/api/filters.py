@@ -1,5 +1,6 @@
 """The query vocabulary every list shares: after / before, contains, _min / _max, id lists."""
 
+import functools
 import re
 from decimal import Decimal
 
@@ -193,10 +194,17 @@ class ZoneFilter(filters.CharFilter):
 def query_params_clean(filterset_class: type[filters.FilterSet], request) -> dict:
     """A request's query parameters read through a FilterSet's fields: cleaned values, or a
     400 naming each bad parameter (as DjangoFilterBackend answers for a list)."""
-    filterset = filterset_class(data=request.query_params, request=request)
-    if not filterset.is_valid():
-        raise translate_validation(filterset.errors)
-    return filterset.form.cleaned_data
+    form = _form_class(filterset_class)(data=request.query_params)
+    if not form.is_valid():
+        raise translate_validation(form.errors)
+    return form.cleaned_data
+
+
+@functools.cache
+def _form_class(filterset_class: type[filters.FilterSet]) -> type[forms.Form]:
+    # The form a FilterSet would build, built once: a FilterSet copies all its filters and
+    # fields for every request, and these parameters never depend on the request.
+    return filterset_class().get_form_class()
 
 
 class ListFilterBackend(DjangoFilterBackend):
