@@ -17,7 +17,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from core.cache import cache_generations_get, cache_outage_begins
-from core.ops.replay import REPLAY_KEY
+from core.ops.replay import REPLAY_KEY, etag_matches
 
 CACHED_METHODS = frozenset({"GET", "HEAD"})
 # In every key: entries of another shape (an older release's, during a rolling deploy) are
@@ -36,11 +36,6 @@ def _response_key(request, generations: tuple[int, ...]) -> str:
         request.accepted_renderer.format,
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40]
-
-
-def _etag_matches(request, etag: str) -> bool:
-    header = request.headers.get("If-None-Match", "")
-    return etag in {tag.strip().removeprefix("W/") for tag in header.split(",")}
 
 
 def _decorate(response: HttpResponse, etag: str) -> HttpResponse:
@@ -87,10 +82,11 @@ def cached_response(
     replayed = REPLAY_KEY in request.META
     if replayed:
         request._request.replay_generations = dict(zip(resources, generations, strict=True))
-    if _etag_matches(request, etag):
+    if etag_matches(request.headers.get("If-None-Match", ""), etag):
         not_modified = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
         del not_modified["Content-Type"]  # no content to type
-        if headers and (entry := _entry_get(key)) is not None:
+        # A replayed read keeps no entry here (core.ops.replay keeps the whole answer).
+        if headers and not replayed and (entry := _entry_get(key)) is not None:
             _headers_repeated(not_modified, {n: v for n, v in entry[1].items() if n != "Link"})
         return _decorate(not_modified, etag)
     entry = None if replayed else _entry_get(key)
