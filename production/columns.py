@@ -9,6 +9,7 @@ name (matched or created), or by position as "Factory {n}".
 from array import array
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
@@ -20,7 +21,8 @@ from inventory.models import Factory
 
 ACTUAL = "sprocket_production_actual"
 GOAL = "sprocket_production_goal"
-RECORD_FIELDS = frozenset({"id", "factory_id", "time", ACTUAL, GOAL})
+RECORD_COLUMNS = ("factory_id", "time", ACTUAL, GOAL)
+RECORD_FIELDS = frozenset({"id", *RECORD_COLUMNS})
 ENTRY_FIELDS = frozenset({"factory"})
 DOCUMENT_FACTORY_FIELDS = frozenset({"id", "name", "chart_data"})
 CHART_FIELDS = (ACTUAL, GOAL, "time")
@@ -67,7 +69,43 @@ def _unix_seconds(value: object) -> int | None:
 COUNT_MESSAGE = f"A whole number from 0 to {INT32_MAX} is required."
 
 
+def plain_record_columns(items: list) -> ProductionColumns | None:
+    """The common body, objects of exactly the four record fields whose values are all
+    in-range whole numbers, read column by column in C (map, itemgetter, array): a tenth of
+    the item-by-item loop's time. None for any other body, which that loop reads and whose
+    errors it names; where both read a body, they give the same columns."""
+    if not items or set(map(type, items)) != {dict} or set(map(len, items)) != {4}:
+        return None
+    try:
+        values = [list(map(itemgetter(name), items)) for name in RECORD_COLUMNS]
+    except KeyError:
+        return None
+    if any(set(map(type, column)) != {int} for column in values):
+        return None  # bools, floats, strings (ISO times) and nulls go item by item
+    factory_ids, times, actual, goal = values
+    bounds = [
+        (factory_ids, 1, ID_MAX),
+        (times, EPOCH_MIN, EPOCH_MAX),
+        (actual, 0, INT32_MAX),
+        (goal, 0, INT32_MAX),
+    ]
+    if any(min(column) < low or max(column) > high for column, low, high in bounds):
+        return None
+    return ProductionColumns(*(array("q", column) for column in values))
+
+
 def production_rows_from_records(items: list, errors: ItemErrors) -> ProductionColumns:
+    columns = plain_record_columns(items) or _columns_item_by_item(items, errors)
+    named = set(columns.factory_ids) - {0}
+    missing = named - set(Factory.objects.filter(pk__in=named).values_list("pk", flat=True))
+    if missing:
+        for position, factory_id in enumerate(columns.factory_ids):
+            if factory_id in missing:
+                errors.add(str(position), "factory_id", f"Factory {factory_id} does not exist.")
+    return columns
+
+
+def _columns_item_by_item(items: list, errors: ItemErrors) -> ProductionColumns:
     columns = ProductionColumns()
     append_factory, append_time = columns.factory_ids.append, columns.times.append
     append_actual, append_goal = columns.actual.append, columns.goal.append
@@ -98,12 +136,6 @@ def production_rows_from_records(items: list, errors: ItemErrors) -> ProductionC
         append_time(unix_time or 0)
         append_actual(actual or 0)
         append_goal(goal or 0)
-    known = set(
-        Factory.objects.filter(pk__in=set(columns.factory_ids) - {0}).values_list("pk", flat=True)
-    )
-    for position, factory_id in enumerate(columns.factory_ids):
-        if factory_id and factory_id not in known:
-            errors.add(str(position), "factory_id", f"Factory {factory_id} does not exist.")
     return columns
 
 

@@ -54,9 +54,12 @@ def _event_add(*, factory_id: int, first: datetime, last: datetime, rows: int, a
     )
 
 
-def production_rows_changed_on_commit(columns: ProductionColumns) -> None:
-    """A bulk write's events: one per factory it wrote to (and one cache bump)."""
-    cache_generations_bump_on_commit(PRODUCTION)
+def _spans(columns: ProductionColumns) -> dict[int, list[int]]:
+    """Per factory written to: its first and last time, and how many rows."""
+    factory_ids = set(columns.factory_ids)
+    if len(factory_ids) == 1:  # the common body, one factory: read in C
+        times = columns.times
+        return {factory_ids.pop(): [min(times), max(times), len(times)]}
     spans: dict[int, list[int]] = defaultdict(lambda: [2**63, -(2**63), 0])
     for factory_id, time in zip(columns.factory_ids, columns.times, strict=True):
         span = spans[factory_id]
@@ -65,6 +68,13 @@ def production_rows_changed_on_commit(columns: ProductionColumns) -> None:
         if time > span[1]:
             span[1] = time
         span[2] += 1
+    return spans
+
+
+def production_rows_changed_on_commit(columns: ProductionColumns) -> None:
+    """A bulk write's events: one per factory it wrote to (and one cache bump)."""
+    cache_generations_bump_on_commit(PRODUCTION)
+    spans = _spans(columns)
     for factory_id, (first, last, rows) in sorted(spans.items()):
         _event_add(
             factory_id=factory_id,

@@ -44,15 +44,22 @@ def test_a_failure_in_the_middle_of_the_write_is_audited_as_a_500(manager, monke
 
 
 def test_a_failure_inside_the_copy_leaves_no_rows(on_postgresql, manager, plant, monkeypatch):
-    real_rows = production_copy._rows
+    real_columns = production_copy._pg_columns
 
-    def rows_then_fail(columns, positions):
-        for sent, row in enumerate(real_rows(columns, positions)):
-            if sent == 500:
-                raise RuntimeError("the client went away mid-COPY")
-            yield row
+    def columns_then_fail(columns, positions):
+        first, *rest = real_columns(columns, positions)
 
-    monkeypatch.setattr(production_copy, "_rows", rows_then_fail)
+        def failing():
+            for sent, value in enumerate(first):
+                if sent == 500:
+                    raise RuntimeError("the client went away mid-COPY")
+                yield value
+
+        return [failing(), *rest]
+
+    monkeypatch.setattr(production_copy, "_pg_columns", columns_then_fail)
+    # Chunks of 100 rows: five have reached PostgreSQL when the sixth fails.
+    monkeypatch.setattr(production_copy, "BINARY_CHUNK_ROWS", 100)
 
     response = post(manager, rows_for(plant, 1000))
 
