@@ -92,13 +92,13 @@ class KeysetPagination(BasePagination):
         self.next_url = None
         json_fields = _database_json_fields(request, view, queryset)
         if json_fields:
-            page = json_page(
-                ordered, fields=json_fields, key=fields, descending=descending, limit=limit
-            )
+            page = json_page(ordered, fields=json_fields, key=fields, limit=limit)
             if page.last_key is not None:
                 self.next_url = self._next_url(request, ordering_name, page.last_key)
+            self.page_empty = page.body == b"[]"
             return orjson.Fragment(page.body)
         rows = list(ordered[: limit + 1])
+        self.page_empty = not rows
         if len(rows) > limit:
             rows = rows[:limit]
             key = [_row_value(rows[-1], model, f) for f in fields]

@@ -7,7 +7,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, viewsets
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
@@ -28,6 +28,7 @@ from production.selectors import (
     production_chart_document,
     production_csv_stream,
     production_factory_chart_document,
+    production_factory_found,
     production_record_rows,
     production_records_of_factory,
 )
@@ -138,6 +139,22 @@ class FactoryProductionViewSet(
             return ProductionRecord.objects.none()
         return production_records_of_factory(factory_id=self.kwargs["factory_id"])
 
+    def list(self, request, *args, **kwargs):
+        """404 for no such factory, before any 400 for its parameters; asked of the database
+        only when the page is empty, a parameter is wrong, or for an export."""
+        factory_id = self.kwargs["factory_id"]
+        if self.is_export(request):
+            production_factory_found(factory_id=factory_id)
+            return super().list(request, *args, **kwargs)
+        try:
+            response = super().list(request, *args, **kwargs)
+        except ValidationError:
+            production_factory_found(factory_id=factory_id)
+            raise
+        if self.paginator.page_empty:
+            production_factory_found(factory_id=factory_id)
+        return response
+
     def export_filename(self) -> str:
         return f"production-factory-{self.kwargs['factory_id']}.csv"
 
@@ -153,7 +170,7 @@ class FactoryProductionViewSet(
         filters=False,
     )
     def window_delete(self, request, factory_id: int):
-        self.get_queryset()  # no such factory is a 404, before the window is read
+        production_factory_found(factory_id=factory_id)  # 404 before the window is read
         window = RequiredTimeWindowSerializer(data=request.query_params)
         window.is_valid(raise_exception=True)
         deleted = production_window_delete(factory_id=factory_id, **window.validated_data)

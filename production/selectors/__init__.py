@@ -9,6 +9,7 @@ from production.selectors.charts import (
 from production.selectors.export import production_csv_stream
 from production.selectors.records import (
     RECORD_FIELDS,
+    production_factory_found,
     production_record_rows,
     production_records_of_factory,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "production_chart_document",
     "production_csv_stream",
     "production_factory_chart_document",
+    "production_factory_found",
     "production_record_rows",
     "production_records_of_factory",
     "production_summary",

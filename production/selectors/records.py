@@ -15,10 +15,16 @@ RECORD_FIELDS = (
 )
 
 
-def production_records_of_factory(*, factory_id: int) -> QuerySet[ProductionRecord]:
-    """One factory's records; NotFound when there is no such factory (none is `[]`)."""
+def production_factory_found(*, factory_id: int) -> None:
+    """NotFound when there is no such factory."""
     if not Factory.objects.filter(pk=factory_id).exists():
         raise NotFound()
+
+
+def production_records_of_factory(*, factory_id: int) -> QuerySet[ProductionRecord]:
+    """One factory's records, without asking whether the factory exists: a page that holds
+    records shows it does, so a list asks (production_factory_found) only when its page is
+    empty or a parameter is wrong."""
     return ProductionRecord.objects.filter(factory_id=factory_id)
 
 

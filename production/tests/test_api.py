@@ -103,6 +103,47 @@ def test_listing_an_unknown_factory_is_a_404(api_client, original_data, slash):
     assert "detail" in response.json()
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["after=yesterday", "limit=0", "ordering=colour", "cursor=forged"],
+    ids=["bad-filter", "bad-limit", "bad-ordering", "bad-cursor"],
+)
+def test_an_unknown_factory_is_a_404_before_anything_its_parameters_say(
+    api_client, original_data, query
+):
+    response = api_client.get(f"{PRODUCTION}/999?{query}")
+
+    assert response.status_code == 404
+
+
+def test_exporting_an_unknown_factory_is_a_404(manager, original_data):
+    assert manager.get(f"{PRODUCTION}/999?format=csv&after=yesterday").status_code == 404
+
+
+def test_a_bad_parameter_of_a_known_factory_is_still_a_400(api_client, original_data):
+    assert api_client.get(f"{PRODUCTION}/1?after=yesterday").status_code == 400
+
+
+def test_a_page_holding_records_does_not_ask_whether_the_factory_exists(
+    api_client, original_data, django_assert_num_queries
+):
+    with django_assert_num_queries(1) as captured:
+        response = api_client.get(f"{PRODUCTION}/1?limit=5")
+
+    assert response.status_code == 200
+    assert len(response.json()) == 5
+    assert "inventory_factory" not in captured.captured_queries[0]["sql"]
+
+
+def test_an_empty_page_of_an_unknown_factory_is_a_404_and_of_a_known_one_empty(
+    api_client, original_data
+):
+    after_the_data = "after=2100-01-01T00:00:00Z"
+
+    assert api_client.get(f"{PRODUCTION}/999?{after_the_data}").status_code == 404
+    assert api_client.get(f"{PRODUCTION}/1?{after_the_data}").json() == []
+
+
 @with_and_without_slash
 def test_listing_a_factory_without_production_answers_an_empty_array(api_client, plant, slash):
     response = api_client.get(f"{PRODUCTION}/{plant.pk}{slash}")
