@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from knox.models import AuthToken
 from knox.views import LogoutView
 from rest_framework import serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -11,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.throttling import ResilientScopedRateThrottle
+from core.auth import auth_token_issue
 
 TokenResponse = inline_serializer(
     "TokenResponse",
@@ -34,7 +34,7 @@ class TokenObtainView(APIView):
     def post(self, request):
         credentials = AuthTokenSerializer(data=request.data, context={"request": request})
         credentials.is_valid(raise_exception=True)
-        instance, token = AuthToken.objects.create(
+        instance, token = auth_token_issue(
             user=credentials.validated_data["user"], expiry=settings.TOKEN_TTL
         )
         return Response({"token": token, "expiry": instance.expiry}, status=status.HTTP_200_OK)

@@ -47,10 +47,19 @@ CROSS JOIN LATERAL (
 ) AS s
 """
 ROLLUPS = {DAY: ProductionDailyRollup, HOUR: ProductionHourlyRollup}
-ROLLUP_WINDOW = (
-    f"SELECT min(hour), max(hour) FROM {ProductionHourlyRollup._meta.db_table} "
-    "WHERE factory_id = ANY(%s)"
+# The factories (all of them when the ids are NULL) with their zones, and the span of their
+# hourly rollup on every row: one round trip.
+FACTORIES_AND_WINDOW = f"""
+WITH f AS (
+    SELECT id, timezone FROM {Factory._meta.db_table}
+    WHERE %s::bigint[] IS NULL OR id = ANY(%s::bigint[])
 )
+SELECT f.id, f.timezone, w.lo, w.hi FROM f CROSS JOIN (
+    SELECT min(hour) AS lo, max(hour) AS hi FROM {ProductionHourlyRollup._meta.db_table}
+    WHERE factory_id = ANY(ARRAY(SELECT id FROM f))
+) AS w
+ORDER BY f.id
+"""
 # The raw edges: one index range scan on (factory_id, time) per factory and edge.
 RAW_SUMS = f"""
 SELECT f.id, x.bucket, s.actual, s.goal
@@ -125,21 +134,29 @@ def _sums_from_records(factory_ids: list[int], ranges: list[BucketRange], **_opt
     return sums
 
 
-def _data_window(factory_ids: list[int]) -> tuple[datetime, datetime] | None:
+def _factories_and_window(
+    factory_ids: list[int] | None,
+) -> tuple[dict[int, str], tuple[datetime, datetime] | None]:
+    """The factories' zones by id, and the span of their records (None without any)."""
     if connection.vendor == "postgresql":
-        # Plain SQL: on every summary, the ORM's compile of this aggregate cost more than it.
+        # Plain SQL: on every summary, the ORM's compile of these cost more than running them.
         with connection.cursor() as cursor:
-            cursor.execute(ROLLUP_WINDOW, [factory_ids])
-            lo, hi = cursor.fetchone()
-        if lo is None:
-            return None
-        return lo, plus(hi, HOUR)
-    bounds = ProductionRecord.objects.filter(factory_id__in=factory_ids).aggregate(
+            cursor.execute(FACTORIES_AND_WINDOW, [factory_ids, factory_ids])
+            rows = cursor.fetchall()
+        zone_of = {pk: zone for pk, zone, _, _ in rows}
+        if not rows or rows[0][2] is None:
+            return zone_of, None
+        return zone_of, (rows[0][2], plus(rows[0][3], HOUR))
+    factories = Factory.objects.order_by("id")
+    if factory_ids is not None:
+        factories = factories.filter(pk__in=factory_ids)
+    zone_of = dict(factories.values_list("id", "timezone"))
+    bounds = ProductionRecord.objects.filter(factory_id__in=list(zone_of)).aggregate(
         lo=Min("time"), hi=Max("time")
     )
     if bounds["lo"] is None:
-        return None
-    return bounds["lo"], plus(bounds["hi"], timedelta(seconds=1))
+        return zone_of, None
+    return zone_of, (bounds["lo"], plus(bounds["hi"], timedelta(seconds=1)))
 
 
 def _row(factory_id: int, label: str | None, actual: int, goal: int) -> dict:
@@ -186,11 +203,7 @@ def production_summary_with_bucket(
     """`production_summary`'s rows, with the bucket they are summed by (`auto` resolved)."""
     bucket_check(bucket)
     every_factory = not factory_ids
-    factories = Factory.objects.order_by("id")
-    if not every_factory:
-        factories = factories.filter(pk__in=factory_ids)
-    zone_of = dict(factories.values_list("id", "timezone"))
-    window = _data_window(list(zone_of)) if zone_of else None
+    zone_of, window = _factories_and_window(None if every_factory else factory_ids)
     if window is None:
         used = AUTO_WITHOUT_DATA if bucket == AUTO else bucket
         return Summary(used, [_row(pk, None, 0, 0) for pk in zone_of])

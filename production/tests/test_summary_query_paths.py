@@ -64,3 +64,16 @@ def test_both_paths_give_the_same_sums(api_client, two_days_of_two_factories):
 
     assert every == chosen
     assert [row["sprocket_production_actual"] for row in every] == [720, 720, 1440] * 2
+
+
+@pytest.mark.parametrize("query", ["", "&factory_id={first}", "&factory_id=999"])
+def test_a_summary_on_postgresql_takes_two_queries_at_most(
+    api_client, two_days_of_two_factories, django_assert_max_num_queries, query
+):
+    """The factories with the span of their data in one, the sums in the other."""
+    first, _ = two_days_of_two_factories
+
+    with django_assert_max_num_queries(2):
+        response = api_client.get(f"{SUMMARY}?bucket=month&tz=UTC{query.format(first=first)}")
+
+    assert response.status_code == 200

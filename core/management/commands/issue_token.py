@@ -8,8 +8,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from knox.models import AuthToken
 
+from core.auth import auth_token_issue
 from core.roles import ROLES
 
 
@@ -63,5 +63,5 @@ class Command(BaseCommand):
                 user.set_unusable_password()
                 user.save(update_fields=["password"])
             user.groups.add(role)
-            _, token = AuthToken.objects.create(user=user, expiry=expiry)
+            _, token = auth_token_issue(user=user, expiry=expiry)
         self.stdout.write(token)
