@@ -20,7 +20,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
-from core.api.renderers import dumps
+from core.json_bytes import dumps
 
 
 def json_from_database(using: str = DEFAULT_DB_ALIAS) -> bool:

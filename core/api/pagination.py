@@ -20,7 +20,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from core.api.renderers import dumps
+from core.json_bytes import dumps
 from core.json_sql import json_from_database, json_page
 
 ORDERING_PARAM = "ordering"

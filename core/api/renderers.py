@@ -3,32 +3,12 @@
 import csv
 import io
 from datetime import datetime
-from decimal import Decimal
 
 import orjson
-from django.utils.functional import Promise
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer
 
+from core.json_bytes import ORJSON_OPTIONS, dumps, json_default
 from core.times import time_format
-
-# Non-str keys: DRF keys a list's errors by item index, an int.
-ORJSON_OPTIONS = (
-    orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC | orjson.OPT_OMIT_MICROSECONDS | orjson.OPT_NON_STR_KEYS
-)
-
-
-def _default(value: object) -> object:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, Promise):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def dumps(data: object, *, exact: bool = False) -> bytes:
-    """JSON bytes; `exact` keeps microseconds (for values that must round-trip, like cursors)."""
-    options = ORJSON_OPTIONS & ~orjson.OPT_OMIT_MICROSECONDS if exact else ORJSON_OPTIONS
-    return orjson.dumps(data, default=_default, option=options)
 
 
 class ORJSONRenderer(BaseRenderer):
@@ -43,7 +23,9 @@ class ORJSONRenderer(BaseRenderer):
         if (renderer_context or {}).get("indent") or "indent=" in (accepted_media_type or ""):
             if isinstance(data, orjson.Fragment):  # JSON the database wrote, indented here
                 data = orjson.loads(data.contents)
-            return orjson.dumps(data, default=_default, option=ORJSON_OPTIONS | orjson.OPT_INDENT_2)
+            return orjson.dumps(
+                data, default=json_default, option=ORJSON_OPTIONS | orjson.OPT_INDENT_2
+            )
         return dumps(data)
 
 
