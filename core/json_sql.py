@@ -13,6 +13,7 @@ against ~0.5 ms to send them in binary.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import psycopg
 from django.conf import settings
@@ -65,8 +66,9 @@ def json_page(
     except EmptyResultSet:  # a filter that can match nothing, such as an empty `__in`
         return JSONPage(body=b"[]", last_key=None)
     rows = _binary_rows(ordered.db, sql, params)
-    # A row ends with the key columns that are not among the fields.
-    body = dumps([dict(zip(fields, row, strict=False)) for row in rows[:limit]])
+    # A row ends with the key columns that are not among the fields, which zip drops; maps
+    # in C build the objects a third faster than a comprehension.
+    body = dumps(list(map(dict, map(zip, repeat(fields), rows[:limit]))))
     if len(rows) <= limit:
         return JSONPage(body=body, last_key=None)
     last = rows[limit - 1]
