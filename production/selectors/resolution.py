@@ -54,10 +54,10 @@ def _firsts_and_lasts(factory_ids: list[int]) -> list[tuple[datetime, datetime]]
 
 
 def _longest_span(
-    factory_ids: list[int], after: datetime | None, before: datetime | None
+    spans: list[tuple[datetime, datetime]], after: datetime | None, before: datetime | None
 ) -> timedelta:
     longest = timedelta(0)
-    for first, last in _firsts_and_lasts(factory_ids):
+    for first, last in spans:
         lo = max(after, first) if after else first
         end = plus(last, MINUTE)
         hi = min(before, end) if before else end
@@ -69,9 +69,18 @@ def _buckets_over(span: timedelta, length: timedelta) -> int:
     return -(span // -length)
 
 
-def auto_bucket(factory_ids: list[int], after: datetime | None, before: datetime | None) -> str:
-    """What `bucket=auto` stands for over these factories' data between after and before."""
-    span = _longest_span(factory_ids, after, before) if factory_ids else timedelta(0)
+def auto_bucket(
+    factory_ids: list[int],
+    after: datetime | None,
+    before: datetime | None,
+    *,
+    spans: list[tuple[datetime, datetime]] | None = None,
+) -> str:
+    """What `bucket=auto` stands for over these factories' data between after and before;
+    `spans`, each factory's first and last record, when the caller has read them already."""
+    if spans is None:
+        spans = _firsts_and_lasts(factory_ids) if factory_ids else []
+    span = _longest_span(spans, after, before)
     if not span:
         return AUTO_WITHOUT_DATA
     for bucket, length in AUTO_STEPS:

@@ -48,18 +48,36 @@ CROSS JOIN LATERAL (
 """
 ROLLUPS = {DAY: ProductionDailyRollup, HOUR: ProductionHourlyRollup}
 # The factories (all of them when the ids are NULL) with their zones, and the span of their
-# hourly rollup on every row: one round trip.
-FACTORIES_AND_WINDOW = f"""
+# hourly rollup on every row; for `auto`, each factory's first and last record too (two index
+# probes each): one round trip.
+FACTORIES_AND_WINDOW = """
 WITH f AS (
-    SELECT id, timezone FROM {Factory._meta.db_table}
+    SELECT id, timezone FROM {factories}
     WHERE %s::bigint[] IS NULL OR id = ANY(%s::bigint[])
 )
-SELECT f.id, f.timezone, w.lo, w.hi FROM f CROSS JOIN (
-    SELECT min(hour) AS lo, max(hour) AS hi FROM {ProductionHourlyRollup._meta.db_table}
+SELECT f.id, f.timezone, w.lo, w.hi{span_columns} FROM f CROSS JOIN (
+    SELECT min(hour) AS lo, max(hour) AS hi FROM {hourly}
     WHERE factory_id = ANY(ARRAY(SELECT id FROM f))
-) AS w
+) AS w{span_join}
 ORDER BY f.id
 """
+SPAN_JOIN = f"""
+CROSS JOIN LATERAL (
+    SELECT
+        (SELECT t.time FROM {ProductionRecord._meta.db_table} t
+         WHERE t.factory_id = f.id ORDER BY t.time LIMIT 1) AS first,
+        (SELECT t.time FROM {ProductionRecord._meta.db_table} t
+         WHERE t.factory_id = f.id ORDER BY t.time DESC LIMIT 1) AS last
+) AS s"""
+FACTORIES_AND_WINDOW_SQL = {
+    spans: FACTORIES_AND_WINDOW.format(
+        factories=Factory._meta.db_table,
+        hourly=ProductionHourlyRollup._meta.db_table,
+        span_columns=", s.first, s.last" if spans else "",
+        span_join=SPAN_JOIN if spans else "",
+    )
+    for spans in (False, True)
+}
 # The raw edges: one index range scan on (factory_id, time) per factory and edge.
 RAW_SUMS = f"""
 SELECT f.id, x.bucket, s.actual, s.goal
@@ -135,18 +153,20 @@ def _sums_from_records(factory_ids: list[int], ranges: list[BucketRange], **_opt
 
 
 def _factories_and_window(
-    factory_ids: list[int] | None,
-) -> tuple[dict[int, str], tuple[datetime, datetime] | None]:
-    """The factories' zones by id, and the span of their records (None without any)."""
+    factory_ids: list[int] | None, *, spans: bool
+) -> tuple[dict[int, str], tuple[datetime, datetime] | None, list | None]:
+    """The factories' zones by id; the span of their records (None without any); with
+    `spans` on PostgreSQL, each factory's first and last record (for `auto`), else None."""
     if connection.vendor == "postgresql":
         # Plain SQL: on every summary, the ORM's compile of these cost more than running them.
         with connection.cursor() as cursor:
-            cursor.execute(FACTORIES_AND_WINDOW, [factory_ids, factory_ids])
+            cursor.execute(FACTORIES_AND_WINDOW_SQL[spans], [factory_ids, factory_ids])
             rows = cursor.fetchall()
-        zone_of = {pk: zone for pk, zone, _, _ in rows}
+        zone_of = {row[0]: row[1] for row in rows}
         if not rows or rows[0][2] is None:
-            return zone_of, None
-        return zone_of, (rows[0][2], plus(rows[0][3], HOUR))
+            return zone_of, None, None
+        window = (rows[0][2], plus(rows[0][3], HOUR))
+        return zone_of, window, [row[4:6] for row in rows if row[4] is not None] if spans else None
     factories = Factory.objects.order_by("id")
     if factory_ids is not None:
         factories = factories.filter(pk__in=factory_ids)
@@ -155,8 +175,8 @@ def _factories_and_window(
         lo=Min("time"), hi=Max("time")
     )
     if bounds["lo"] is None:
-        return zone_of, None
-    return zone_of, (bounds["lo"], plus(bounds["hi"], timedelta(seconds=1)))
+        return zone_of, None, None
+    return zone_of, (bounds["lo"], plus(bounds["hi"], timedelta(seconds=1))), None
 
 
 def _row(factory_id: int, label: str | None, actual: int, goal: int) -> dict:
@@ -203,12 +223,14 @@ def production_summary_with_bucket(
     """`production_summary`'s rows, with the bucket they are summed by (`auto` resolved)."""
     bucket_check(bucket)
     every_factory = not factory_ids
-    zone_of, window = _factories_and_window(None if every_factory else factory_ids)
+    zone_of, window, spans = _factories_and_window(
+        None if every_factory else factory_ids, spans=bucket == AUTO
+    )
     if window is None:
         used = AUTO_WITHOUT_DATA if bucket == AUTO else bucket
         return Summary(used, [_row(pk, None, 0, 0) for pk in zone_of])
     if bucket == AUTO:
-        bucket = auto_bucket(list(zone_of), after, before)
+        bucket = auto_bucket(list(zone_of), after, before, spans=spans)
     lo = max(after, window[0]) if after else window[0]
     hi = min(before, window[1]) if before else window[1]
     budget = settings.SUMMARY_MAX_ROWS - len(zone_of)

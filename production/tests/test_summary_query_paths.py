@@ -66,14 +66,19 @@ def test_both_paths_give_the_same_sums(api_client, two_days_of_two_factories):
     assert [row["sprocket_production_actual"] for row in every] == [720, 720, 1440] * 2
 
 
+@pytest.mark.parametrize("bucket", ["month", "auto"])
 @pytest.mark.parametrize("query", ["", "&factory_id={first}", "&factory_id=999"])
 def test_a_summary_on_postgresql_takes_two_queries_at_most(
-    api_client, two_days_of_two_factories, django_assert_max_num_queries, query
+    api_client, two_days_of_two_factories, django_assert_max_num_queries, query, bucket
 ):
-    """The factories with the span of their data in one, the sums in the other."""
+    """The factories with the span of their data (and for `auto` each one's first and last
+    record) in one, the sums in the other."""
     first, _ = two_days_of_two_factories
 
     with django_assert_max_num_queries(2):
-        response = api_client.get(f"{SUMMARY}?bucket=month&tz=UTC{query.format(first=first)}")
+        response = api_client.get(f"{SUMMARY}?bucket={bucket}&tz=UTC{query.format(first=first)}")
 
     assert response.status_code == 200
+    # Two days in hours; no data at all (factory 999) is a day.
+    auto_stands_for = "day" if "999" in query else "hour"
+    assert response["Bucket"] == (bucket if bucket == "month" else auto_stands_for)
