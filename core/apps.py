@@ -6,3 +6,7 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        # The schema's extensions register when their module is imported, before any schema.
+        from core.api import schema  # noqa: F401

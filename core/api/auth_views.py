@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.throttling import ResilientScopedRateThrottle
-from core.auth import auth_token_issue
+from core.auth import OwnTokenAuthentication, auth_token_issue
 
 TokenResponse = inline_serializer(
     "TokenResponse",
@@ -42,6 +42,8 @@ class TokenObtainView(APIView):
 
 class TokenLogoutView(LogoutView):
     """Revoke the token this request is authenticated with."""
+
+    authentication_classes = [OwnTokenAuthentication]
 
     @extend_schema(request=None, responses={204: None, 401: OpenApiResponse()})
     def post(self, request, format=None):

@@ -127,6 +127,12 @@ def test_token_endpoint_documents_its_token_response(schema):
     assert set(component["properties"]) == {"token", "expiry"}
 
 
+@pytest.mark.parametrize(("path", "method"), [("/sprockets", "post"), ("/auth/logout", "post")])
+def test_operations_document_the_token_scheme(schema, path, method):
+    assert {"knoxApiToken": []} in operation(schema, path, method)["security"]
+    assert schema["components"]["securitySchemes"]["knoxApiToken"]["name"] == "Authorization"
+
+
 def test_schema_generates_and_validates_without_warnings(db, tmp_path):
     target = tmp_path / "schema.yaml"
 
