@@ -1,4 +1,5 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
 
 
 class CoreConfig(AppConfig):
@@ -10,3 +11,11 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # The schema's extensions register when their module is imported, before any schema.
         from core.api import schema  # noqa: F401
+        from core.ops.db import statement_timeout_role_default
+
+        # Sent only for apps with models (core has none): after auth's, once per migrate.
+        post_migrate.connect(
+            statement_timeout_role_default,
+            sender=apps.get_app_config("auth"),
+            dispatch_uid="statement_timeout",
+        )

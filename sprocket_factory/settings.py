@@ -115,13 +115,23 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Milliseconds a request's query may run (0: no limit). manage.py commands other than
 # runserver default to no limit; bulk ingest and exports set their own (SET LOCAL).
 DATABASE_STATEMENT_TIMEOUT = env.int("DATABASE_STATEMENT_TIMEOUT", default=30_000)
+# The requests' bound, also in a manage.py command (which runs under none; manage.py sets it).
+REQUEST_STATEMENT_TIMEOUT = env.int("REQUEST_STATEMENT_TIMEOUT", default=DATABASE_STATEMENT_TIMEOUT)
 BULK_STATEMENT_TIMEOUT = env.int("BULK_STATEMENT_TIMEOUT", default=600_000)
 # A CSV export streams for as long as its client reads, within a transaction: bounded too.
 EXPORT_STATEMENT_TIMEOUT = env.int("EXPORT_STATEMENT_TIMEOUT", default=300_000)
+# Behind a transaction pooler (PgBouncer's pool_mode = transaction) a session's state does not
+# follow it from one transaction to the next: the pooler refuses startup options, so the
+# statement timeout is the role's default in this database instead (set by `migrate`), and
+# querysets iterate without server-side cursors (they would outlive their transaction).
+DATABASE_TRANSACTION_POOLER = env.bool("DATABASE_TRANSACTION_POOLER", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT}"
-    )
+    if DATABASE_TRANSACTION_POOLER:
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    else:
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT}"
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

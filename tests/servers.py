@@ -156,3 +156,61 @@ class PrivateRedis:
         return subprocess.run(
             ["redis-cli", "-p", str(self.port), *args], check=True, capture_output=True, text=True
         ).stdout
+
+
+PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+
+
+@dataclass
+class PrivatePgBouncer:
+    """PgBouncer of our own in transaction pooling mode, in front of one PostgreSQL."""
+
+    directory: Path
+    postgres_port: int
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / "userlist.txt").write_text('"postgres" ""\n')
+        (self.directory / "pgbouncer.ini").write_text(
+            "[databases]\n"
+            f"* = host=127.0.0.1 port={self.postgres_port}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {self.directory / 'userlist.txt'}\n"
+            "pool_mode = transaction\ndefault_pool_size = 4\nmax_client_conn = 200\n"
+            "admin_users = postgres\nignore_startup_parameters = extra_float_digits\n"
+            f"logfile = {self.directory / 'pgbouncer.log'}\n"
+        )
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "postgres", "postgres")
+            for path in self.directory.iterdir():
+                shutil.chown(path, "postgres", "postgres")
+        # PgBouncer refuses to run as root.
+        self.process = subprocess.Popen(
+            _as_postgres_user([PGBOUNCER, str(self.directory / "pgbouncer.ini")]),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self._up, timeout=10, what="pgbouncer did not listen")
+
+    def _up(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"pgbouncer exited: {self.log()}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
+            return True
+        return False
+
+    def log(self) -> str:
+        path = self.directory / "pgbouncer.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None

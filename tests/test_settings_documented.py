@@ -9,7 +9,8 @@ ROOT = Path(settings.BASE_DIR)
 READS = re.compile(
     r"""env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]+)"|environ(?:\.get|\.setdefault)?\(\s*"([A-Z][A-Z0-9_]+)"|environ\["([A-Z][A-Z0-9_]+)"\]"""
 )
-NOT_SETTINGS = {"DJANGO_SETTINGS_MODULE"}
+# Set by manage.py for its own commands (the requests' statement timeout), never by hand.
+NOT_SETTINGS = {"DJANGO_SETTINGS_MODULE", "REQUEST_STATEMENT_TIMEOUT"}
 
 
 def settings_read() -> set[str]:

@@ -136,3 +136,38 @@ def test_manage_py_commands_run_without_the_request_statement_timeout():
     )
 
     assert result.stdout.strip().splitlines()[-1] == "0", result.stderr
+
+
+def test_manage_py_commands_keep_the_requests_statement_timeout_known():
+    env = environment(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/unused",
+        SECRET_KEY="x" * 50,
+        DATABASE_STATEMENT_TIMEOUT="1234",
+    )
+    code = "from django.conf import settings; print(settings.REQUEST_STATEMENT_TIMEOUT)"
+
+    result = run(["manage.py", "shell", "-v", "0", "-c", code], env)
+
+    assert result.stdout.strip() == "1234", result.stderr
+
+
+@pytest.mark.parametrize("pooler", ["false", "true"])
+def test_behind_a_transaction_pooler_no_startup_options_and_no_server_side_cursors(pooler):
+    env = environment(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/unused",
+        SECRET_KEY="x" * 50,
+        DATABASE_TRANSACTION_POOLER=pooler,
+        DATABASE_STATEMENT_TIMEOUT="1234",
+    )
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "d = settings.DATABASES['default']; "
+        "print(json.dumps([d['OPTIONS'].get('options'), d.get('DISABLE_SERVER_SIDE_CURSORS')]))"
+    )
+
+    options, no_cursors = json.loads(run(["-c", code], env).stdout)
+
+    if pooler == "true":
+        assert (options, no_cursors) == (None, True)
+    else:
+        assert (options, no_cursors) == ("-c statement_timeout=1234", None)
