@@ -8,8 +8,9 @@ expire (CACHE_TTL). Nothing is ever searched for or deleted by pattern.
 Apps name their resources in their own `AppConfig.ready` (`cache_resources_register`).
 
 Redis being down never fails a request: reads go to the database and a warning is logged.
-After any failed Redis call a process trusts the cache again only once it has bumped every
-generation: a bump lost in the outage, by this process or another, cannot leave an old entry
+After any failed Redis call a process trusts the cache again only once it has restarted every
+generation from the clock (past any value it had): a bump lost in the outage, by this process
+or another, or in a failover to a replica that had not received it, cannot leave an old entry
 in service. A watchdog thread pings Redis (CACHE_WATCHDOG_SECONDS), so an idle process
 notices an outage too, and makes that recovery bump as soon as Redis answers again.
 """
@@ -85,6 +86,25 @@ def _bump_one(resource: str) -> None:
         client.set(key, _fresh_generation())
 
 
+# The counter at the larger of one more and the clock: after a failover the new primary may
+# lack the last bumps the old one took (replication is asynchronous), and one more than what it
+# has could be a value that old entries were stored under.
+RESTART_FROM_CLOCK = """
+local restarted = math.max(tonumber(redis.call('GET', KEYS[1]) or '0') + 1, tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], string.format('%d', restarted))
+return restarted
+"""
+
+
+def _restart_from_clock(resource: str) -> None:
+    client = redis_client()
+    if client is None:
+        _bump_one(resource)
+        return
+    key = cache.make_and_validate_key(_generation_key(resource))
+    client.eval(RESTART_FROM_CLOCK, 1, key, _fresh_generation())
+
+
 def cache_outage_begins(what: str) -> None:
     """Note a failed cache call: the cache is not trusted until every generation is bumped."""
     logger.warning("Cache unavailable (%s): serving from the database", what)
@@ -97,11 +117,11 @@ def _outage_ends() -> bool:
         return True
     try:
         for resource in _resources:
-            _bump_one(resource)
+            _restart_from_clock(resource)
     except Exception:
         return False
     _cache_outage.clear()
-    logger.warning("Cache reachable again: every generation bumped")
+    logger.warning("Cache reachable again: every generation restarted from the clock")
     return True
 
 

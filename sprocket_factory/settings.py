@@ -143,6 +143,10 @@ CACHE_RESPONSES = env.bool("CACHE_RESPONSES", default=True)
 CACHE_REPLAY = env.bool("CACHE_REPLAY", default=True)
 # Seconds between each process's pings of Redis, to notice an outage while idle.
 CACHE_WATCHDOG_SECONDS = env.float("CACHE_WATCHDOG_SECONDS", default=0.5)
+# Redis behind Sentinel: `host:port,...` of the sentinels and the name they know the primary
+# by; REDIS_URL then gives only the database number and credentials (core/redis_connections.py).
+REDIS_SENTINELS = env.str("REDIS_SENTINELS", default="")
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="mymaster")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -156,6 +160,19 @@ if REDIS_URL:
             },
         }
     }
+    if REDIS_SENTINELS:
+        from core.redis_connections import redis_cache_location, redis_sentinels
+
+        CACHES["default"]["LOCATION"] = [redis_cache_location(REDIS_URL, REDIS_SENTINEL_MASTER)]
+        CACHES["default"]["OPTIONS"].update(
+            CLIENT_CLASS="django_redis.client.SentinelClient",
+            CONNECTION_FACTORY="django_redis.pool.SentinelConnectionFactory",
+            SENTINELS=redis_sentinels(REDIS_SENTINELS),
+            SENTINEL_KWARGS={
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+            },
+        )
 else:
     CACHES = {
         "default": {

@@ -109,12 +109,14 @@ class PrivateRedis:
 
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    replica_of: int | None = None  # the port of the primary this one replicates
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        replication = ["--replicaof", "127.0.0.1", str(self.replica_of)] if self.replica_of else []
         self.process = subprocess.Popen(
             [
                 REDIS_SERVER,
@@ -126,6 +128,7 @@ class PrivateRedis:
                 "",
                 "--appendonly",
                 "no",
+                *replication,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -208,6 +211,54 @@ class PrivatePgBouncer:
     def log(self) -> str:
         path = self.directory / "pgbouncer.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@dataclass
+class PrivateSentinel:
+    """A Redis Sentinel of our own watching one primary (`redis-server --sentinel`)."""
+
+    directory: Path
+    primary_port: int
+    name: str = "sprocket-primary"
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        config = self.directory / f"sentinel-{self.port}.conf"  # Sentinel rewrites it
+        config.write_text(
+            f"port {self.port}\nbind 127.0.0.1\n"
+            f"sentinel monitor {self.name} 127.0.0.1 {self.primary_port} 2\n"
+            f"sentinel down-after-milliseconds {self.name} 1000\n"
+            f"sentinel failover-timeout {self.name} 5000\n"
+        )
+        self.process = subprocess.Popen(
+            [REDIS_SERVER, str(config), "--sentinel"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self._up, timeout=10, what="redis-sentinel did not answer")
+
+    def _up(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"redis-sentinel on port {self.port} exited")
+        return PrivateRedis(port=self.port).answers()
+
+    def primary(self) -> int:
+        """The port of the primary this sentinel names now."""
+        out = subprocess.run(
+            ["redis-cli", "-p", str(self.port), "SENTINEL", "get-master-addr-by-name", self.name],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        return int(out[1])
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -26,6 +26,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from core.cache import redis_client
+from core.redis_connections import redis_from_settings
 
 
 @dataclass
@@ -138,22 +139,17 @@ class RedisBus:
     def _client(self):
         # Its own connections: XREAD BLOCK waits longer than the cache's socket timeout.
         if self._sync_client is None:
-            import redis
-
-            self._sync_client = redis.Redis.from_url(
-                settings.REDIS_URL,
+            self._sync_client = redis_from_settings(
                 max_connections=settings.EVENTS_MAX_SYNC_STREAMS + POOL_SPARE,
                 **self._timeouts(),
             )
         return self._sync_client
 
     def _aclient(self):
-        import redis.asyncio
-
         loop = id(asyncio.get_running_loop())
         if loop not in self._async_clients:
-            self._async_clients[loop] = redis.asyncio.Redis.from_url(
-                settings.REDIS_URL,
+            self._async_clients[loop] = redis_from_settings(
+                asynchronous=True,
                 max_connections=settings.EVENTS_MAX_ASYNC_STREAMS + POOL_SPARE,
                 **self._timeouts(),
             )

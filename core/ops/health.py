@@ -14,6 +14,8 @@ from health_check.contrib.redis import Redis
 from health_check.views import HealthCheckView
 from redis.asyncio import Redis as RedisClient
 
+from core.redis_connections import redis_from_settings
+
 logger = logging.getLogger(__name__)
 
 
@@ -26,8 +28,8 @@ def healthz(request) -> JsonResponse:
 
 def _redis_client() -> RedisClient:
     timeout = settings.REDIS_SOCKET_TIMEOUT
-    return RedisClient.from_url(
-        settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout
+    return redis_from_settings(
+        asynchronous=True, socket_timeout=timeout, socket_connect_timeout=timeout
     )
 
 

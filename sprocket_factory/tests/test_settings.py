@@ -171,3 +171,24 @@ def test_behind_a_transaction_pooler_no_startup_options_and_no_server_side_curso
         assert (options, no_cursors) == (None, True)
     else:
         assert (options, no_cursors) == ("-c statement_timeout=1234", None)
+
+
+def test_with_sentinels_the_cache_asks_them_for_the_primary():
+    env = environment(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/unused",
+        SECRET_KEY="x" * 50,
+        REDIS_URL="redis://127.0.0.1:6379/2",
+        REDIS_SENTINELS="127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381",
+        REDIS_SENTINEL_MASTER="sprockets",
+    )
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "c = settings.CACHES['default']; "
+        "print(json.dumps([c['LOCATION'], c['OPTIONS']['CLIENT_CLASS'], c['OPTIONS']['SENTINELS']]))"
+    )
+
+    location, client, sentinels = json.loads(run(["-c", code], env).stdout)
+
+    assert location == ["redis://sprockets/2?is_master=1"]
+    assert client == "django_redis.client.SentinelClient"
+    assert sentinels == [["127.0.0.1", 26379], ["127.0.0.1", 26380], ["127.0.0.1", 26381]]
