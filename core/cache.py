@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models.signals import post_migrate
 
 logger = logging.getLogger(__name__)
@@ -96,6 +96,47 @@ return restarted
 """
 
 
+# With read replicas, each resource also has a mark: the primary's WAL position after its last
+# write (core/replicas.py reads it). Raised before the generation is bumped, so a reader that
+# sees the new generation sees the new mark too; never lowered (a Lua max).
+RAISE_MARK = """
+if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '-1') then
+    redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+"""
+
+
+def _mark_key(resource: str) -> str:
+    return cache.make_and_validate_key(f"lsn:{resource}")
+
+
+def _marks_raise(resources: Iterable[str]) -> None:
+    if not settings.DATABASE_REPLICA_URLS or (client := redis_client()) is None:
+        return
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        # The end of the last record inserted, ours included (core/replicas.py compares it).
+        cursor.execute("SELECT pg_current_wal_insert_lsn() - '0/0'")
+        (lsn,) = cursor.fetchone()
+    pipeline = client.pipeline(transaction=False)
+    for resource in resources:
+        pipeline.eval(RAISE_MARK, 1, _mark_key(resource), int(lsn))
+    pipeline.execute()
+
+
+def cache_marks_get(resources: Iterable[str]) -> list[int | None] | None:
+    """Each resource's mark (None where there is none), or None when Redis cannot say."""
+    client = redis_client()
+    if client is None or not cache_trusted():
+        return None
+    try:
+        values = client.mget([_mark_key(resource) for resource in resources])
+    except Exception:
+        cache_outage_begins("marks")
+        return None
+    return [None if value is None else int(value) for value in values]
+
+
 def _restart_from_clock(resource: str) -> None:
     client = redis_client()
     if client is None:
@@ -116,6 +157,8 @@ def _outage_ends() -> bool:
     if not _cache_outage.is_set():
         return True
     try:
+        # Marks first: no write acknowledged before now can be missed by a replica chosen after.
+        _marks_raise(_resources)
         for resource in _resources:
             _restart_from_clock(resource)
     except Exception:
@@ -150,7 +193,12 @@ def _ensure_watchdog() -> None:
 
 def cache_generations_bump(resources: Iterable[str]) -> None:
     """Bump each resource's generation now (one INCR each; once more on a new connection if
-    the first try fails, since a blip is likelier than an outage)."""
+    the first try fails, since a blip is likelier than an outage), after raising its mark."""
+    resources = list(resources)
+    try:
+        _marks_raise(resources)
+    except Exception:
+        cache_outage_begins("could not mark the writes' position")
     for resource in resources:
         try:
             _bump_one(resource)

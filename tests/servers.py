@@ -72,6 +72,24 @@ class PrivatePostgres:
             capture_output=True,
         )
 
+    def base_backup_of(self, primary: "PrivatePostgres") -> None:
+        """This cluster as a streaming replica of `primary` (pg_basebackup -R), not started."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "postgres", "postgres")
+        subprocess.run(
+            _as_postgres_user(
+                [
+                    f"{PG_BIN}/pg_basebackup",
+                    *("-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"),
+                    *("-D", str(self.data), "-R", "-X", "stream", "--no-sync"),
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
     def _ctl(self, *args: str) -> None:
         subprocess.run(
             _as_postgres_user([f"{PG_BIN}/pg_ctl", "-D", str(self.data), *args]),

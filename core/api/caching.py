@@ -7,6 +7,7 @@ bucket a summary used) names it in `cache_headers`: it is stored with the body a
 on the cached answers and on 304s.
 """
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable
 
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 
 from core.cache import cache_generations_get, cache_outage_begins
 from core.ops.replay import REPLAY_KEY, etag_matches
+from core.replicas import replica_routed_read
 
 CACHED_METHODS = frozenset({"GET", "HEAD"})
 # In every key: entries of another shape (an older release's, during a rolling deploy) are
@@ -69,9 +71,10 @@ def cached_response(
     Only JSON is cached; other formats (the browsable API, CSV) are produced fresh. `headers`
     names the response's headers, besides Link, that are cached with its body.
     """
+    resources = tuple(resources)
+    produce = functools.partial(replica_routed_read, resources, produce)
     if not settings.CACHE_RESPONSES or request.accepted_renderer.format != "json":
         return produce()
-    resources = tuple(resources)
     generations = cache_generations_get(resources)
     if generations is None:
         return produce()

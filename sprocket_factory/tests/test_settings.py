@@ -192,3 +192,26 @@ def test_with_sentinels_the_cache_asks_them_for_the_primary():
     assert location == ["redis://sprockets/2?is_master=1"]
     assert client == "django_redis.client.SentinelClient"
     assert sentinels == [["127.0.0.1", 26379], ["127.0.0.1", 26380], ["127.0.0.1", 26381]]
+
+
+def test_each_replica_url_is_a_database_read_through_the_router():
+    env = environment(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/main",
+        SECRET_KEY="x" * 50,
+        DATABASE_REPLICA_URLS="postgres://ro@10.0.0.2:5432/main,postgres://ro@10.0.0.3:5433/main",
+        DATABASE_STATEMENT_TIMEOUT="1234",
+    )
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "d = settings.DATABASES; "
+        "print(json.dumps([sorted(d), d['replica_1']['HOST'], d['replica_1']['PORT'], "
+        "d['replica_1']['OPTIONS'], d['replica_1']['TEST'], settings.DATABASE_ROUTERS]))"
+    )
+
+    aliases, host, port, options, test, routers = json.loads(run(["-c", code], env).stdout)
+
+    assert aliases == ["default", "replica_0", "replica_1"]
+    assert (host, port) == ("10.0.0.3", 5433)
+    assert options == {"options": "-c statement_timeout=1234"}
+    assert test["MIRROR"] == "default"
+    assert routers == ["core.replicas.ReplicaRouter"]
