@@ -15,6 +15,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from core.ops.logs import logging_config, structlog_configure
+from sprocket_factory.backends import default_cache, replica_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -139,16 +140,7 @@ REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
 REPLICA_CHECK_MILLISECONDS = env.float("REPLICA_CHECK_MILLISECONDS", default=5.0)
 REPLICA_RETRY_SECONDS = env.float("REPLICA_RETRY_SECONDS", default=5.0)
 for _index, _url in enumerate(DATABASE_REPLICA_URLS):
-    DATABASES[f"replica_{_index}"] = {
-        **env.db_url_config(_url),
-        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
-        "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
-        "DISABLE_SERVER_SIDE_CURSORS": DATABASES["default"].get(
-            "DISABLE_SERVER_SIDE_CURSORS", False
-        ),
-        "TEST": {"MIRROR": "default"},
-    }
+    DATABASES[f"replica_{_index}"] = replica_database(env.db_url_config(_url), DATABASES["default"])
 DATABASE_ROUTERS = ["core.replicas.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -165,39 +157,15 @@ CACHE_WATCHDOG_SECONDS = env.float("CACHE_WATCHDOG_SECONDS", default=0.5)
 # by; REDIS_URL then gives only the database number and credentials (core/redis_connections.py).
 REDIS_SENTINELS = env.str("REDIS_SENTINELS", default="")
 REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="mymaster")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "TIMEOUT": CACHE_TTL,
-            "OPTIONS": {
-                # A Redis that is down must cost a request milliseconds, not seconds.
-                "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-            },
-        }
-    }
-    if REDIS_SENTINELS:
-        from core.redis_connections import redis_cache_location, redis_sentinels
-
-        CACHES["default"]["LOCATION"] = [redis_cache_location(REDIS_URL, REDIS_SENTINEL_MASTER)]
-        CACHES["default"]["OPTIONS"].update(
-            CLIENT_CLASS="django_redis.client.SentinelClient",
-            CONNECTION_FACTORY="django_redis.pool.SentinelConnectionFactory",
-            SENTINELS=redis_sentinels(REDIS_SENTINELS),
-            SENTINEL_KWARGS={
-                "socket_timeout": REDIS_SOCKET_TIMEOUT,
-                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
-            },
-        )
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "TIMEOUT": CACHE_TTL,
-        }
-    }
+CACHES = {
+    "default": default_cache(
+        REDIS_URL,
+        ttl=CACHE_TTL,
+        socket_timeout=REDIS_SOCKET_TIMEOUT,
+        sentinels=REDIS_SENTINELS,
+        sentinel_master=REDIS_SENTINEL_MASTER,
+    )
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
