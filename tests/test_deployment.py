@@ -26,6 +26,7 @@ def test_compose_starts_the_web_service_after_healthy_postgres_and_redis():
     assert services["web"]["depends_on"] == {
         "postgres": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
+        "setup": {"condition": "service_completed_successfully"},
     }
     assert "healthcheck" in services["postgres"]
     assert "healthcheck" in services["redis"]
@@ -45,11 +46,23 @@ def test_compose_redis_keeps_nothing_on_disk():
     assert command == ["redis-server", "--save", "", "--appendonly", "no"]
 
 
-def test_compose_web_migrates_loads_the_original_data_then_runs_gunicorn_with_its_config():
-    command = compose()["services"]["web"]["command"]
+def test_compose_setup_migrates_and_loads_the_original_data_once_then_web_runs_gunicorn():
+    services = compose()["services"]
+    setup = services["setup"]["command"]
 
-    assert command.index("manage.py migrate --noinput") < command.index("load_original_data")
-    assert command.index("load_original_data") < command.index(GUNICORN)
+    assert setup.index("manage.py migrate --noinput") < setup.index("load_original_data")
+    assert services["setup"]["restart"] == "no"
+    assert " ".join(services["web"]["command"]) == GUNICORN
+
+
+def test_compose_web_can_be_scaled_to_many_nodes():
+    """`docker compose up --scale web=N`: no fixed name or host port, nothing run once."""
+    web = compose()["services"]["web"]
+
+    assert "container_name" not in web
+    assert "ports" not in web
+    assert "migrate" not in " ".join(web["command"])
+    assert all(volume.endswith(":ro") for volume in web["volumes"])
 
 
 def test_compose_has_a_development_profile_that_mounts_the_code():
@@ -157,11 +170,11 @@ def test_compose_nginx_serves_the_static_files_web_collects():
     static_root = services["web"]["environment"]["STATIC_ROOT"]
 
     assert services["nginx"]["environment"]["SPROCKET_STATIC_ROOT"] == static_root
-    assert f"static:{static_root}" in services["web"]["volumes"]
+    assert services["setup"]["environment"]["STATIC_ROOT"] == static_root
+    assert f"static:{static_root}" in services["setup"]["volumes"]
     assert f"static:{static_root}:ro" in services["nginx"]["volumes"]
     assert "static" in compose()["volumes"]
-    command = services["web"]["command"]
-    assert command.index("collectstatic --noinput") < command.index(GUNICORN)
+    assert "collectstatic --noinput" in services["setup"]["command"]
 
 
 def test_compose_postgres_is_healthy_only_when_it_answers_over_tcp():

@@ -238,13 +238,17 @@ class Service:
             start_new_session=True,
         )
 
-    def start(self) -> None:
+    def start_web(self) -> None:
+        """gunicorn alone, answering on its own address (one more web node)."""
         self.log_path = Path(self.env["PROMETHEUS_MULTIPROC_DIR"]).parent / "gunicorn.log"
         self.process = self._gunicorn("gunicorn.conf.py")
-        self.events_process = self._gunicorn("gunicorn_events.conf.py")
         wait_until(
             lambda: self.healthy(direct=True), timeout=30, what="gunicorn did not answer /healthz"
         )
+
+    def start(self) -> None:
+        self.start_web()
+        self.events_process = self._gunicorn("gunicorn_events.conf.py")
         events_host, events_port = self.env["EVENTS_BIND"].rsplit(":", 1)
         wait_until(
             lambda: _listening(events_host, int(events_port)),
@@ -261,7 +265,8 @@ class Service:
         return [int(pid) for pid in out.split()]
 
     def stop(self) -> None:
-        self.front.stop()
+        if self.front is not None:  # a node started with start_web has none
+            self.front.stop()
         for process in (self.process, self.events_process):
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
