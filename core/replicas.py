@@ -30,11 +30,13 @@ _read_alias: ContextVar[str] = ContextVar("sprocket_read_alias", default=DEFAULT
 # shorter than 24 bytes, so a replayed end within 7 bytes below the mark is the end of the
 # marked record itself, or of a later one.
 WAL_ALIGNMENT = 8
-# Replayed position and lag; a replica that has received everything it has replayed has no
-# lag, however long ago the primary last wrote.
+# Replayed position and lag. A replica with nothing received left to replay has no lag,
+# however long ago the primary last wrote; nor has one not streaming (after a restart, before
+# it reconnects): what it has not received, the marks keep it from serving.
 REPLICA_STATE = """
 SELECT pg_last_wal_replay_lsn() - '0/0',
-       CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+       CASE WHEN pg_last_wal_receive_lsn() IS NULL
+              OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
             ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END
 """
 REPLICA_LAG = Gauge(
