@@ -111,30 +111,42 @@ def _mark_key(resource: str) -> str:
     return cache.make_and_validate_key(f"lsn:{resource}")
 
 
-def _marks_raise(resources: Iterable[str]) -> None:
+def _primary_position() -> int:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        # The end of the last record inserted, every committed write's included.
+        cursor.execute("SELECT pg_current_wal_insert_lsn() - '0/0'")
+        return int(cursor.fetchone()[0])
+
+
+def _marks_raise(resources: Iterable[str], position: int | None = None) -> None:
     if not settings.DATABASE_REPLICA_URLS or (client := redis_client()) is None:
         return
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        # The end of the last record inserted, ours included (core/replicas.py compares it).
-        cursor.execute("SELECT pg_current_wal_insert_lsn() - '0/0'")
-        (lsn,) = cursor.fetchone()
+    position = _primary_position() if position is None else position
     pipeline = client.pipeline(transaction=False)
     for resource in resources:
-        pipeline.eval(RAISE_MARK, 1, _mark_key(resource), int(lsn))
+        pipeline.eval(RAISE_MARK, 1, _mark_key(resource), position)
     pipeline.execute()
 
 
-def cache_marks_get(resources: Iterable[str]) -> list[int | None] | None:
-    """Each resource's mark (None where there is none), or None when Redis cannot say."""
+def cache_marks_get(resources: Iterable[str]) -> list[int] | None:
+    """Each resource's mark, or None when Redis cannot say. A mark never set (no write since
+    replicas were configured, or Redis lost it) starts at the primary's position now, past
+    every write acknowledged before this read began."""
+    resources = list(resources)
     client = redis_client()
     if client is None or not cache_trusted():
         return None
     try:
         values = client.mget([_mark_key(resource) for resource in resources])
+        missing = [r for r, value in zip(resources, values, strict=True) if value is None]
+        if missing:
+            position = _primary_position()
+            _marks_raise(missing, position)
+            values = [position if value is None else value for value in values]
     except Exception:
         cache_outage_begins("marks")
         return None
-    return [None if value is None else int(value) for value in values]
+    return [int(value) for value in values]
 
 
 def _restart_from_clock(resource: str) -> None:

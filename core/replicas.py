@@ -4,8 +4,8 @@ Every committed write raises its resources' marks to the primary's WAL position 
 cache generations are bumped (core/cache.py). A read of a view that declares what it depends
 on (`cache_depends_on`) goes to a replica only when that replica has replayed past the highest
 of those marks and lags no more than REPLICA_MAX_LAG_SECONDS; otherwise — no replica far
-enough, a replica down, Redis not answering, a mark missing, inside a transaction — to the
-primary. Since every write of every client raises the marks, the guarantee holds for every
+enough, a replica down, Redis not answering, inside a transaction — to the primary. A mark
+never set starts at the primary's current position. Since every write of every client raises the marks, the guarantee holds for every
 client, not only the one who wrote. Writes, migrations, the admin and authentication always
 use the primary. A replica that fails a read is left alone for REPLICA_RETRY_SECONDS and the
 read is run again on the primary.
@@ -117,7 +117,7 @@ def replica_for(resources: Iterable[str]) -> str:
     if not aliases or connections[DEFAULT_DB_ALIAS].in_atomic_block:
         return DEFAULT_DB_ALIAS
     marks = cache_marks_get(resources)
-    if not marks or any(mark is None for mark in marks):
+    if not marks:
         return DEFAULT_DB_ALIAS
     needed = max(marks)
     for alias in random.sample(aliases, len(aliases)):
