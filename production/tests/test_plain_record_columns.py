@@ -2,7 +2,7 @@
 item-by-item reading that names every error: wherever the first reads a body, both give the same
 columns and the second finds nothing wrong; anything else is left to the second."""
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core.limits import ID_MAX, INT32_MAX
@@ -55,6 +55,8 @@ def _same(left, right) -> bool:
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(items(), max_size=12))
+# A time as text the item-by-item reading takes (found by a run of `make test`).
+@example([{"factory_id": 1, "time": "12", **dict.fromkeys(RECORD_COLUMNS[2:], 0)}])
 def test_plain_reading_agrees_with_the_item_by_item_reading(body):
     errors = ItemErrors()
     by_item = _columns_item_by_item(body, errors)
@@ -64,8 +66,14 @@ def test_plain_reading_agrees_with_the_item_by_item_reading(body):
     if plain is not None:
         assert not errors
         assert _same(plain, by_item)
-    elif body and not errors and all(len(item) == 4 for item in body):
+    elif body and not errors and all(_plain(item) for item in body):
         raise AssertionError(f"a plain body was left to the slow path: {body!r}")
+
+
+def _plain(item: dict) -> bool:
+    """Four fields, every value a whole number (the item-by-item reading also takes times
+    written as text, which the plain reading leaves to it)."""
+    return len(item) == 4 and all(type(value) is int for value in item.values())
 
 
 @given(st.lists(st.fixed_dictionaries(GOOD), min_size=1, max_size=50))
