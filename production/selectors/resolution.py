@@ -25,16 +25,18 @@ AUTO_WITHOUT_DATA = "day"
 AUTO_STEPS = (("minute", MINUTE), ("hour", HOUR), ("day", DAY), ("week", 7 * DAY))
 AUTO_LAST = "month"
 # Each factory's first and last record: two index probes on (factory_id, time) per factory.
-DATA_SPANS = f"""
-SELECT s.first, s.last
-FROM unnest(%s::bigint[]) AS f(id)
+# The factory `f` (a row with its `id`): its first and last record as `s.first`, `s.last`.
+FIRST_AND_LAST_RECORD = f"""
 CROSS JOIN LATERAL (
     SELECT
         (SELECT t.time FROM {ProductionRecord._meta.db_table} t
          WHERE t.factory_id = f.id ORDER BY t.time LIMIT 1) AS first,
         (SELECT t.time FROM {ProductionRecord._meta.db_table} t
          WHERE t.factory_id = f.id ORDER BY t.time DESC LIMIT 1) AS last
-) AS s
+) AS s"""  # noqa: S608 (the table name is the model's; values are parameters)
+DATA_SPANS = f"""
+SELECT s.first, s.last
+FROM unnest(%s::bigint[]) AS f(id){FIRST_AND_LAST_RECORD}
 """  # noqa: S608 (the table name is the model's; values are parameters)
 
 

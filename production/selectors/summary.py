@@ -33,7 +33,7 @@ from production.selectors.buckets import (
     unlabelled,
 )
 from production.selectors.minutes import minute_rows
-from production.selectors.resolution import AUTO_WITHOUT_DATA, auto_bucket
+from production.selectors.resolution import AUTO_WITHOUT_DATA, FIRST_AND_LAST_RECORD, auto_bucket
 
 # Per (range, factory) sums from a rollup: an index range scan on its period per range.
 ROLLUP_SUMS = """
@@ -61,20 +61,12 @@ SELECT f.id, f.timezone, w.lo, w.hi{span_columns} FROM f CROSS JOIN (
 ) AS w{span_join}
 ORDER BY f.id
 """
-SPAN_JOIN = f"""
-CROSS JOIN LATERAL (
-    SELECT
-        (SELECT t.time FROM {ProductionRecord._meta.db_table} t
-         WHERE t.factory_id = f.id ORDER BY t.time LIMIT 1) AS first,
-        (SELECT t.time FROM {ProductionRecord._meta.db_table} t
-         WHERE t.factory_id = f.id ORDER BY t.time DESC LIMIT 1) AS last
-) AS s"""
 FACTORIES_AND_WINDOW_SQL = {
     spans: FACTORIES_AND_WINDOW.format(
         factories=Factory._meta.db_table,
         hourly=ProductionHourlyRollup._meta.db_table,
         span_columns=", s.first, s.last" if spans else "",
-        span_join=SPAN_JOIN if spans else "",
+        span_join=FIRST_AND_LAST_RECORD if spans else "",
     )
     for spans in (False, True)
 }
