@@ -59,7 +59,18 @@ def _replay(batch: IngestBatch) -> BatchOutcome | None:
         raise Conflict(
             "This Idempotency-Key was already used with another body; use a new key for it."
         )
-    return BatchOutcome(body=previous.response, replayed=True)
+    return BatchOutcome(body=_success_body(previous), replayed=True)
+
+
+def _success_body(batch: IngestBatch) -> dict:
+    """The answer to a written batch, from its own columns: a replay answers the same bytes
+    (the copy kept in `response` is jsonb, which reorders keys)."""
+    return {
+        "created": batch.created,
+        "updated": batch.updated,
+        "skipped": batch.skipped,
+        "batch": batch.pk,
+    }
 
 
 def ingest_batch_run(
@@ -94,12 +105,7 @@ def ingest_batch_run(
             counts.skipped,
         )
         batch.rows = counts.created + counts.updated + counts.skipped
-        batch.response = {
-            "created": counts.created,
-            "updated": counts.updated,
-            "skipped": counts.skipped,
-            "batch": batch.pk,
-        }
+        batch.response = _success_body(batch)
         batch.save(update_fields=["rows", "created", "updated", "skipped", "response"])
     return BatchOutcome(body=batch.response)
 

@@ -20,17 +20,19 @@ def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
-def test_compose_starts_the_web_service_after_healthy_postgres_and_redis():
+def test_compose_starts_the_web_service_after_a_healthy_pooler_and_redis_and_setup():
     services = compose()["services"]
 
     assert services["web"]["depends_on"] == {
-        "postgres": {"condition": "service_healthy"},
+        "pgbouncer": {"condition": "service_healthy"},
+        # Reads fall back to the primary until the replica answers: it need not be ready.
+        "postgres-replica": {"condition": "service_started"},
         "redis": {"condition": "service_healthy"},
         "setup": {"condition": "service_completed_successfully"},
     }
-    assert "healthcheck" in services["postgres"]
-    assert "healthcheck" in services["redis"]
-    assert "healthcheck" in services["web"]
+    assert services["pgbouncer"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    for name in ("postgres", "postgres-replica", "pgbouncer", "redis", "web"):
+        assert "healthcheck" in services[name], name
 
 
 def test_compose_keeps_postgresql_data_in_a_named_volume():
@@ -290,3 +292,88 @@ def test_the_compose_main_config_and_the_template_pass_nginx_t(tmp_path):
     )
 
     assert checked.returncode == 0, checked.stderr
+
+
+def _database_host(url: str) -> str:
+    return re.match(r"postgres://[^@]+@([^:/]+):(\d+)/", url).group(1)
+
+
+def test_compose_web_goes_through_the_pooler_and_setup_straight_to_the_primary():
+    services = compose()["services"]
+    web, setup = services["web"]["environment"], services["setup"]["environment"]
+
+    assert _database_host(web["DATABASE_URL"]) == "pgbouncer"
+    assert web["DATABASE_TRANSACTION_POOLER"] == "true"
+    assert _database_host(web["DATABASE_REPLICA_URLS"]) == "postgres-replica"
+    assert services["events"]["environment"]["DATABASE_URL"] == web["DATABASE_URL"]
+    # migrate sets the role's statement timeout, so it runs with the pooler setting on.
+    assert _database_host(setup["DATABASE_URL"]) == "postgres"
+    assert setup["DATABASE_TRANSACTION_POOLER"] == "true"
+    assert "pgbouncer" not in services["setup"]["depends_on"]
+    assert services["web-dev"]["environment"]["DATABASE_REPLICA_URLS"] == ""
+
+
+def _script_variables(script: Path) -> set[str]:
+    """Variables a deploy script reads without a default of its own."""
+    text = script.read_text()
+    used = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)\b(?!:-)", text))
+    return used - set(re.findall(r"\$\{([A-Z][A-Z0-9_]*):-", text))
+
+
+# What the postgres image sets itself for its entrypoint and init scripts.
+POSTGRES_IMAGE_ENV = {"PGDATA", "POSTGRES_USER", "POSTGRES_DB"}
+
+
+@pytest.mark.parametrize(
+    ("service", "script", "mounted_at"),
+    [
+        ("postgres", "postgres/primary-init.sh", "/docker-entrypoint-initdb.d/10-replication.sh"),
+        (
+            "postgres-replica",
+            "postgres/replica-entrypoint.sh",
+            "/usr/local/bin/replica-entrypoint.sh",
+        ),
+    ],
+)
+def test_compose_mounts_the_tested_postgres_scripts_with_what_they_read(
+    service, script, mounted_at
+):
+    definition = compose()["services"][service]
+    path = ROOT / "deploy" / script
+
+    assert f"./deploy/{script}:{mounted_at}:ro" in definition["volumes"]
+    # The image runs an executable init script, but sources one that is not (with set -u).
+    assert os.access(path, os.X_OK)
+    missing = _script_variables(path) - POSTGRES_IMAGE_ENV - set(definition["environment"])
+    assert missing == set()
+
+
+def test_compose_replica_runs_its_entrypoint_as_postgres_on_its_own_volume():
+    replica = compose()["services"]["postgres-replica"]
+
+    assert replica["user"] == "postgres"
+    assert replica["entrypoint"] == ["sh", "/usr/local/bin/replica-entrypoint.sh"]
+    assert replica["command"] == ["postgres"]
+    assert "pgdata-replica:/var/lib/postgresql/data" in replica["volumes"]
+    assert replica["environment"]["PRIMARY_HOST"] == "postgres"
+    assert (
+        replica["environment"]["REPLICATION_PASSWORD"]
+        == compose()["services"]["postgres"]["environment"]["REPLICATION_PASSWORD"]
+    )
+
+
+def test_compose_pgbouncer_is_built_from_the_tested_entrypoint_with_what_it_reads():
+    pgbouncer = compose()["services"]["pgbouncer"]
+    dockerfile = (ROOT / "deploy" / "pgbouncer" / "Dockerfile").read_text()
+    script = ROOT / "deploy" / "pgbouncer" / "entrypoint.sh"
+
+    assert pgbouncer["build"] == "./deploy/pgbouncer"
+    assert "COPY entrypoint.sh /usr/local/bin/pgbouncer-entrypoint" in dockerfile
+    assert 'ENTRYPOINT ["sh", "/usr/local/bin/pgbouncer-entrypoint"]' in dockerfile
+    assert "USER postgres" in dockerfile  # PgBouncer refuses to run as root
+    assert re.search(r"pgbouncer=\d", dockerfile), "the package version is pinned"
+    assert _script_variables(script) - set(pgbouncer["environment"]) == set()
+    assert (
+        pgbouncer["environment"]["POSTGRES_PASSWORD"]
+        == (compose()["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"])
+    )

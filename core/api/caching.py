@@ -18,7 +18,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from core.cache import cache_generations_get, cache_outage_begins
-from core.ops.replay import REPLAY_KEY, etag_matches
+from core.ops.replay import CACHE_READS, REPLAY_KEY, etag_matches
 from core.replicas import replica_routed_read
 
 CACHED_METHODS = frozenset({"GET", "HEAD"})
@@ -77,6 +77,7 @@ def cached_response(
         return produce()
     generations = cache_generations_get(resources)
     if generations is None:
+        CACHE_READS.labels(answer="produced").inc()
         return produce()
     key = _response_key(request, generations)
     etag = f'"{key}"'
@@ -91,12 +92,15 @@ def cached_response(
         # A replayed read keeps no entry here (core.ops.replay keeps the whole answer).
         if headers and not replayed and (entry := _entry_get(key)) is not None:
             _headers_repeated(not_modified, {n: v for n, v in entry[1].items() if n != "Link"})
+        CACHE_READS.labels(answer="not_modified").inc()
         return _decorate(not_modified, etag)
     entry = None if replayed else _entry_get(key)
     if entry is not None:
         body, kept = entry
+        CACHE_READS.labels(answer="from_cache").inc()
         response = HttpResponse(body, content_type="application/json")
         return _decorate(_headers_repeated(response, kept), etag)
+    CACHE_READS.labels(answer="produced").inc()
     response = produce()
     if response.status_code != status.HTTP_200_OK:
         return response

@@ -26,6 +26,7 @@ import orjson
 from django.conf import settings
 from django.core.cache import cache
 from django_prometheus.middleware import Metrics
+from prometheus_client import Counter
 
 from core.api.exceptions import API_PREFIX
 from core.cache import cache_generation_keys, cache_outage_begins, cache_trusted, redis_client
@@ -35,6 +36,9 @@ REPLAY_KEY = "sprocket_factory.replay_key"
 # Headers a 304 does not carry: it has no body, and Link describes the body.
 NOT_ON_304 = frozenset({"content-type", "content-length", "link"})
 ENTRY_SHAPE = "replay-2"
+# How each cacheable read was answered: "replayed" here before Django, or in Django
+# "not_modified" (304), "from_cache", or "produced" by the view (a miss, or Redis down).
+CACHE_READS = Counter("sprocket_cache_reads_total", "Cacheable reads by how answered", ["answer"])
 
 
 def replay_eligible(environ: dict) -> bool:
@@ -91,6 +95,7 @@ class ReplayedReads:
         request_id = request_id_begin(environ.get("HTTP_X_REQUEST_ID", ""))
         headers.append(("X-Request-ID", request_id))
         start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        CACHE_READS.labels(answer="replayed").inc()
         path = environ.get("PATH_INFO", "")
         request_logged(method="GET", path=path, status=status, started=started, user=None)
         _metrics_count(environ, view=view, status=status, body=len(body), started=started)

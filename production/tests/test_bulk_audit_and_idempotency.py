@@ -68,7 +68,7 @@ def test_a_retry_with_the_same_idempotency_key_replays_the_first_answer(manager,
     retry = post(manager, rows, HTTP_IDEMPOTENCY_KEY="key-1")
 
     assert retry.status_code == 201
-    assert retry.json() == first.json()
+    assert retry.content == first.content  # byte for byte: jsonb would reorder the keys
     assert retry.headers["Idempotent-Replayed"] == "true"
 
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import RequestFactory
 from django_prometheus.middleware import Metrics
+from prometheus_client import REGISTRY
 
 from core import cache as sprocket_cache
 from core.cache import cache_generations_bump
@@ -219,3 +220,32 @@ def test_with_the_replay_off_every_read_reaches_django(service, settings):
         service()
 
     assert service.django.reached == 3
+
+
+def cache_reads() -> dict[str, float]:
+    return {
+        answer: REGISTRY.get_sample_value("sprocket_cache_reads_total", {"answer": answer}) or 0
+        for answer in ("replayed", "not_modified", "from_cache", "produced")
+    }
+
+
+def counted_since(before: dict[str, float]) -> dict[str, float]:
+    return {
+        answer: n - before[answer] for answer, n in cache_reads().items() if n != before[answer]
+    }
+
+
+def test_each_read_is_counted_by_how_it_was_answered(service, settings):
+    SprocketFactory()
+    before = cache_reads()
+    etag = dict(service()["headers"])["ETag"]
+    service()
+    service(HTTP_IF_NONE_MATCH=etag)
+    assert counted_since(before) == {"produced": 1, "replayed": 2}
+
+    settings.CACHE_REPLAY = False  # Django's own cache: no replay in front of it
+    before = cache_reads()
+    service(HTTP_ACCEPT="application/json; q=1")
+    service(HTTP_ACCEPT="application/json; q=1")
+    service(HTTP_ACCEPT="application/json; q=1", HTTP_IF_NONE_MATCH=etag)
+    assert counted_since(before) == {"produced": 1, "from_cache": 1, "not_modified": 1}

@@ -316,13 +316,13 @@ def service_env(database_url: str, redis_url: str, workdir: Path, **extra: str) 
 
 
 @contextlib.contextmanager
-def running_service(
-    postgres: PrivatePostgres, redis: PrivateRedis, **extra: str
+def serving(
+    database_url: str, redis_url: str, *, setup: tuple[str, ...] = (), **extra: str
 ) -> Iterator[Service]:
-    """A fresh database in `postgres`, migrated, and gunicorn serving it behind nginx."""
+    """gunicorn serving `database_url` (migrated first) behind nginx; `setup` names management
+    commands run after `migrate` (e.g. "load_original_data")."""
     workdir = Path(tempfile.mkdtemp(prefix="sprocket-system-"))
-    database_url = postgres.create_database(f"system_{secrets.token_hex(4)}")
-    env = service_env(database_url, redis.url, workdir, **extra)
+    env = service_env(database_url, redis_url, workdir, **extra)
     front = FrontProxy(
         directory=workdir / "nginx",
         upstream=env["GUNICORN_BIND"],
@@ -330,13 +330,24 @@ def running_service(
         static_root=Path(env["STATIC_ROOT"]),
     )
     service = Service(env=env, front=front)
-    service.manage("migrate", "--noinput", "-v0")
+    for command in ("migrate", *setup):
+        service.manage(command, "-v0", *(["--noinput"] if command == "migrate" else []))
     service.start()
     try:
         yield service
     finally:
         service.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_service(
+    postgres: PrivatePostgres, redis: PrivateRedis, **extra: str
+) -> Iterator[Service]:
+    """A fresh database in `postgres`, migrated, and gunicorn serving it behind nginx."""
+    database_url = postgres.create_database(f"system_{secrets.token_hex(4)}")
+    with serving(database_url, redis.url, **extra) as service:
+        yield service
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ DATABASE_TRANSACTION_POOLER on, everything it does works through the pooler — 
 SET LOCAL statement timeouts, row locks, binary list pages, summaries — and its requests still
 run under DATABASE_STATEMENT_TIMEOUT, now the role's default in its database."""
 
-import contextlib
 import csv
 import io
 import secrets
@@ -19,7 +18,7 @@ import psycopg
 import pytest
 
 from tests.servers import PrivatePgBouncer
-from tests.system.conftest import ROOT, FrontProxy, Service, service_env
+from tests.system.conftest import ROOT, Service, service_env, serving
 from tests.system.fault_helpers import as_role, bulk_post, factory_create, production_rows
 from tests.system.security_helpers import send
 
@@ -42,34 +41,13 @@ def bouncer(private_postgres) -> Iterator[PrivatePgBouncer]:
     shutil.rmtree(pooler.directory, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def service_behind(bouncer, postgres, redis, **extra: str) -> Iterator[Service]:
-    workdir = Path(tempfile.mkdtemp(prefix="sprocket-system-"))
-    name = f"pooled_{secrets.token_hex(4)}"
-    postgres.create_database(name)
-    env = service_env(bouncer.url(name), redis.url, workdir, **extra)
-    front = FrontProxy(
-        directory=workdir / "nginx",
-        upstream=env["GUNICORN_BIND"],
-        events_upstream=env["EVENTS_BIND"],
-        static_root=Path(env["STATIC_ROOT"]),
-    )
-    service = Service(env=env, front=front)
-    service.manage("migrate", "--noinput", "-v0")
-    service.start()
-    try:
-        yield service
-    finally:
-        service.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def pooled(bouncer, private_postgres, private_redis) -> Iterator[Service]:
-    with service_behind(
-        bouncer,
-        private_postgres,
-        private_redis,
+    name = f"pooled_{secrets.token_hex(4)}"
+    private_postgres.create_database(name)
+    with serving(
+        bouncer.url(name),
+        private_redis.url,
         DATABASE_TRANSACTION_POOLER="true",
         DATABASE_STATEMENT_TIMEOUT=str(TIMEOUT_MS),
     ) as service:
