@@ -1,4 +1,4 @@
-"""The replica router's choices that need no replica (tests/system/test_read_replicas.py runs
+"""The replica router's choices that need no replica (tests/system/test_topology.py runs
 a real one): writes, migrations and transactions stay on the primary; a read goes to a replica
 only with the replica past the highest mark."""
 
