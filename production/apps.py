@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ProductionConfig(AppConfig):
@@ -10,8 +11,12 @@ class ProductionConfig(AppConfig):
         from core.roles import ALL, VIEW, roles_grant
         from production import signals  # noqa: F401
         from production.models import PRODUCTION
+        from production.partitions import production_partitions_after_migrate
 
         cache_resources_register(self, PRODUCTION)
+        post_migrate.connect(
+            production_partitions_after_migrate, sender=self, dispatch_uid="production_partitions"
+        )
         roles_grant(
             self,
             {

@@ -233,12 +233,16 @@ def _write(
         "sprocket_production_goal = excluded.sprocket_production_goal"
     )
     if _is_postgresql():
-        # xmax = 0 marks a row this statement inserted rather than updated: exact counts even
-        # while another ingest writes the same keys.
+        # The statement's own triggers count what it inserted and updated (migration 0008):
+        # exact even while another ingest writes the same keys.
         cursor.execute(
-            f"WITH written AS ({upsert} RETURNING (xmax = 0) AS inserted) "
-            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
-            "FROM written"
+            "SELECT set_config('production.inserted_rows', '0', true), "
+            "set_config('production.updated_rows', '0', true)"
+        )
+        cursor.execute(upsert)
+        cursor.execute(
+            "SELECT current_setting('production.inserted_rows')::bigint, "
+            "current_setting('production.updated_rows')::bigint"
         )
         created, updated = cursor.fetchone()
     else:

@@ -249,6 +249,12 @@ EVENTS_STREAM_SECONDS = env.float("EVENTS_STREAM_SECONDS", default=3600.0)
 EVENTS_MAX_ASYNC_STREAMS = env.int("EVENTS_MAX_ASYNC_STREAMS", default=5000)
 EVENTS_MAX_SYNC_STREAMS = env.int("EVENTS_MAX_SYNC_STREAMS", default=16)
 ADMIN_PRODUCTION_COUNT_LIMIT = env.int("ADMIN_PRODUCTION_COUNT_LIMIT", default=10000)
+# Time partitions of production records on PostgreSQL (production.partitions): each covers a
+# UTC day, week or month; `production_partitions` keeps this many periods ahead created.
+PRODUCTION_PARTITION_INTERVAL = env.str("PRODUCTION_PARTITION_INTERVAL", default="month")
+if PRODUCTION_PARTITION_INTERVAL not in {"day", "week", "month"}:
+    raise ImproperlyConfigured("PRODUCTION_PARTITION_INTERVAL must be day, week or month.")
+PRODUCTION_PARTITIONS_AHEAD = env.int("PRODUCTION_PARTITIONS_AHEAD", default=3)
 
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated request is told how to authenticate (401).

@@ -215,3 +215,10 @@ def test_each_replica_url_is_a_database_read_through_the_router():
     assert options == {"options": "-c statement_timeout=1234"}
     assert test["MIRROR"] == "default"
     assert routers == ["core.replicas.ReplicaRouter"]
+
+
+def test_a_partition_interval_other_than_day_week_or_month_is_refused_at_start():
+    result = run(["manage.py", "check"], environment(PRODUCTION_PARTITION_INTERVAL="fortnight"))
+
+    assert result.returncode != 0
+    assert "PRODUCTION_PARTITION_INTERVAL must be day, week or month." in result.stderr

@@ -1,0 +1,136 @@
+"""Time partitions of production records (PostgreSQL; migration 0008 makes the table).
+
+One partition per `PRODUCTION_PARTITION_INTERVAL` (a UTC day, week or month), named after the
+period's first day (`production_productionrecord_p20210101`), kept created from the current
+period to `PRODUCTION_PARTITIONS_AHEAD` periods ahead. The default partition takes any row no
+partition covers (old data loaded later, a clock far ahead): maintenance gives each period it
+holds rows of a partition of its own, moving them there and attaching it in one transaction,
+so no write is ever refused and none is seen twice or not at all. Rows moved this way are not
+written again through the parent, so the rollups (which already count them) do not change.
+
+Native partitioning and this module, rather than pg_partman: nothing to install on any
+PostgreSQL (managed services included), and the one operation partman would add — moving rows
+out of the default partition — is the few statements below.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import timezone
+
+PARENT = "production_productionrecord"
+DEFAULT_PARTITION = f"{PARENT}_default"
+COLUMNS = "id, time, sprocket_production_actual, sprocket_production_goal, factory_id"
+BOUNDS = re.compile(r"FOR VALUES FROM \('([^']+)'\) TO \('([^']+)'\)")
+
+# The periods to have: the current one and those ahead, and every period the default
+# partition holds rows of. Bounds are UTC period starts.
+WANTED_PERIODS = f"""
+WITH step AS (SELECT ('1 ' || %(unit)s)::interval AS length)
+SELECT start, start + step.length FROM step, (
+    SELECT generate_series(date_trunc(%(unit)s, %(now)s::timestamptz, 'UTC'),
+                           date_trunc(%(unit)s, %(now)s::timestamptz, 'UTC')
+                               + %(ahead)s * (SELECT length FROM step),
+                           (SELECT length FROM step)) AS start
+    UNION
+    SELECT DISTINCT date_trunc(%(unit)s, time, 'UTC') FROM {DEFAULT_PARTITION}
+) periods
+ORDER BY start
+"""  # noqa: S608 (the table name is a constant; values are parameters)
+PARTITION_BOUNDS = """
+SELECT child.relname, pg_get_expr(child.relpartbound, child.oid)
+FROM pg_inherits JOIN pg_class child ON child.oid = pg_inherits.inhrelid
+WHERE pg_inherits.inhparent = %s::regclass
+"""
+
+
+@dataclass
+class PartitionsMaintained:
+    created: list[str] = field(default_factory=list)
+    rows_moved: int = 0
+
+
+def production_partitioned(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether the records table is partitioned (PostgreSQL after migration 0008)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)", [PARENT])
+        found = cursor.fetchone()
+    return found is not None and found[0] == "p"
+
+
+def production_partitions_list(
+    using: str = DEFAULT_DB_ALIAS,
+) -> list[tuple[str, datetime, datetime]]:
+    """(name, start, end) of each time partition, oldest first; the default one is not listed."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(PARTITION_BOUNDS, [PARENT])
+        found = cursor.fetchall()
+    partitions = []
+    for name, bound in found:
+        matched = BOUNDS.fullmatch(bound)
+        if matched:  # the default partition's bound is DEFAULT
+            start, end = (datetime.fromisoformat(value) for value in matched.groups())
+            partitions.append((name, start, end))
+    return sorted(partitions, key=lambda partition: partition[1])
+
+
+def production_partitions_maintain(
+    *, now: datetime | None = None, using: str = DEFAULT_DB_ALIAS
+) -> PartitionsMaintained:
+    """Create the partitions of the current period and those ahead, and of every period the
+    default partition holds rows of (moving those rows into it)."""
+    done = PartitionsMaintained()
+    if not production_partitioned(using):
+        return done
+    parameters = {
+        "unit": settings.PRODUCTION_PARTITION_INTERVAL,
+        "now": now or timezone.now(),
+        "ahead": settings.PRODUCTION_PARTITIONS_AHEAD,
+    }
+    with connections[using].cursor() as cursor:
+        cursor.execute(WANTED_PERIODS, parameters)
+        wanted = cursor.fetchall()
+    existing = production_partitions_list(using)
+    for start, end in wanted:
+        # A period that overlaps a partition of another length (the interval was changed)
+        # keeps its rows in the default partition.
+        if any(start < other_end and other_start < end for _, other_start, other_end in existing):
+            continue
+        name = f"{PARENT}_p{start:%Y%m%d}"
+        done.rows_moved += _partition_create(name, start, end, using)
+        done.created.append(name)
+        existing.append((name, start, end))
+    return done
+
+
+def _partition_create(name: str, start: datetime, end: datetime, using: str) -> int:
+    """Creates partition `name` for [start, end), holding the default partition's rows of that
+    period; returns how many rows moved."""
+    low, high = (f"'{bound.isoformat()}'" for bound in (start, end))  # our own datetimes
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        # Writers to the default partition wait until the rows are moved and attached.
+        cursor.execute(f"LOCK TABLE {DEFAULT_PARTITION} IN EXCLUSIVE MODE")
+        cursor.execute(
+            f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+        )
+        move = (
+            f"WITH moved AS (DELETE FROM {DEFAULT_PARTITION} WHERE time >= {low} AND time < {high}"  # noqa: S608 (names and bounds are ours)
+            f" RETURNING {COLUMNS}) INSERT INTO {name} ({COLUMNS}) SELECT {COLUMNS} FROM moved"
+        )
+        cursor.execute(move)
+        moved = cursor.rowcount
+        cursor.execute(
+            f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES FROM ({low}) TO ({high})"
+        )
+    return moved
+
+
+def production_partitions_after_migrate(using: str = DEFAULT_DB_ALIAS, **_signal) -> None:
+    """post_migrate: a fresh install has its partitions at once."""
+    production_partitions_maintain(using=using)
