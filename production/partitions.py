@@ -13,13 +13,17 @@ PostgreSQL (managed services included), and the one operation partman would add 
 out of the default partition — is the few statements below.
 """
 
+import calendar
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
+
+from core.cache import cache_generations_bump_on_commit
+from production.models import PRODUCTION
 
 PARENT = "production_productionrecord"
 DEFAULT_PARTITION = f"{PARENT}_default"
@@ -51,6 +55,45 @@ WHERE pg_inherits.inhparent = %s::regclass
 class PartitionsMaintained:
     created: list[str] = field(default_factory=list)
     rows_moved: int = 0
+    dropped: list[str] = field(default_factory=list)
+
+
+def _months_before(moment: datetime, months: int) -> datetime:
+    """`moment` that many calendar months earlier, the day kept within the month (as
+    PostgreSQL subtracts an interval of months)."""
+    month_index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(month_index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def _period_start(moment: datetime, unit: str) -> datetime:
+    """The UTC day, week (from Monday) or month that `moment` falls in, as date_trunc gives."""
+    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if unit == "week":
+        return day - timedelta(days=day.weekday())
+    if unit == "month":
+        return day.replace(day=1)
+    return day
+
+
+def production_records_kept_since(now: datetime | None = None) -> datetime | None:
+    """Where raw records begin under PRODUCTION_RAW_RETENTION (the first period it keeps
+    whole); None when every record is kept, or on SQLite, which has no partitions to drop.
+    Earlier periods are summarised only."""
+    if (
+        not settings.PRODUCTION_RAW_RETENTION
+        or connections[DEFAULT_DB_ALIAS].vendor != "postgresql"
+    ):
+        return None
+    amount, unit = settings.PRODUCTION_RAW_RETENTION.split()
+    amount, unit = int(amount), unit.removesuffix("s")
+    now = now or timezone.now()
+    if unit in ("month", "year"):
+        cutoff = _months_before(now, amount * (12 if unit == "year" else 1))
+    else:
+        cutoff = now - timedelta(days=amount * (7 if unit == "week" else 1))
+    return _period_start(cutoff, settings.PRODUCTION_PARTITION_INTERVAL)
 
 
 def production_partitioned(using: str = DEFAULT_DB_ALIAS) -> bool:
@@ -62,6 +105,15 @@ def production_partitioned(using: str = DEFAULT_DB_ALIAS) -> bool:
         cursor.execute("SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)", [PARENT])
         found = cursor.fetchone()
     return found is not None and found[0] == "p"
+
+
+def summarised_only(kept_since: datetime, remedy: str) -> str:
+    """Why a summary cannot read minutes before `kept_since`, and what to ask instead."""
+    since = kept_since.isoformat().replace("+00:00", "Z")
+    return (
+        f"Records before {since} are kept summarised by the hour only "
+        f"(PRODUCTION_RAW_RETENTION): {remedy}, or a window from {since} on."
+    )
 
 
 def production_partitions_list(
@@ -84,7 +136,8 @@ def production_partitions_maintain(
     *, now: datetime | None = None, using: str = DEFAULT_DB_ALIAS
 ) -> PartitionsMaintained:
     """Create the partitions of the current period and those ahead, and of every period the
-    default partition holds rows of (moving those rows into it)."""
+    default partition holds rows of (moving those rows into it); drop those wholly older
+    than PRODUCTION_RAW_RETENTION."""
     done = PartitionsMaintained()
     if not production_partitioned(using):
         return done
@@ -106,7 +159,21 @@ def production_partitions_maintain(
         done.rows_moved += _partition_create(name, start, end, using)
         done.created.append(name)
         existing.append((name, start, end))
+    kept_since = production_records_kept_since(parameters["now"])
+    for name, _, end in existing:
+        if kept_since is not None and end <= kept_since:
+            _partition_drop(name, using)
+            done.dropped.append(name)
     return done
+
+
+def _partition_drop(name: str, using: str) -> None:
+    """Drops a whole partition: no row-by-row DELETE, and no trigger fires, so the rollups
+    keep what it held. Cached reads of its records are made new."""
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {PARENT} DETACH PARTITION {name}")
+        cursor.execute(f"DROP TABLE {name}")
+        cache_generations_bump_on_commit(PRODUCTION)
 
 
 def _partition_create(name: str, start: datetime, end: datetime, using: str) -> int:

@@ -7,6 +7,7 @@ SECRET_KEY and ALLOWED_HOSTS (see `.env.example` and the README).
 
 import contextlib
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -255,6 +256,13 @@ PRODUCTION_PARTITION_INTERVAL = env.str("PRODUCTION_PARTITION_INTERVAL", default
 if PRODUCTION_PARTITION_INTERVAL not in {"day", "week", "month"}:
     raise ImproperlyConfigured("PRODUCTION_PARTITION_INTERVAL must be day, week or month.")
 PRODUCTION_PARTITIONS_AHEAD = env.int("PRODUCTION_PARTITIONS_AHEAD", default=3)
+# How long raw records are kept ("24 months", "90 days"; empty: for ever). Whole partitions
+# older than that are dropped; the hourly and daily rollups are kept for ever.
+PRODUCTION_RAW_RETENTION = env.str("PRODUCTION_RAW_RETENTION", default="")
+if PRODUCTION_RAW_RETENTION and not re.fullmatch(
+    r"[1-9]\d* (day|week|month|year)s?", PRODUCTION_RAW_RETENTION
+):
+    raise ImproperlyConfigured('PRODUCTION_RAW_RETENTION must be like "24 months" or empty.')
 
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated request is told how to authenticate (401).
@@ -312,6 +320,7 @@ SPECTACULAR_SETTINGS = {
         "core.api.schema.describe_link_header",
         "core.api.schema.describe_empty_query_values",
         "core.api.schema.describe_error_responses",
+        "production.api.schema.describe_records_kept_since",
     ],
 }
 

@@ -20,9 +20,11 @@ from core.api.viewsets import JSONErrorsMixin, ResourceViewSet
 from core.ops.concurrency import ConcurrencyLimit, Lease, LeasedStream, LimitReached
 from inventory.api.serializers import ChartDataDocumentSerializer, FactoryChartDocumentSerializer
 from inventory.models import FACTORIES
+from production.api.schema import RECORDS_SINCE
 from production.api.serializers import ProductionRecordSerializer
 from production.filtersets import FactoryProductionFilterSet, ProductionRecordFilterSet
 from production.models import PRODUCTION, ProductionRecord
+from production.partitions import production_records_kept_since
 from production.selectors import (
     RECORD_FIELDS,
     production_chart_document,
@@ -45,7 +47,18 @@ EXPORT_FULL = {
 }
 
 
-class RecordListMixin:
+class RecordsKeptSinceMixin:
+    """A read of raw records says where they begin when PRODUCTION_RAW_RETENTION drops older
+    ones (earlier periods are summarised only)."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method == "GET" and (since := production_records_kept_since()) is not None:
+            response[RECORDS_SINCE] = since.isoformat().replace("+00:00", "Z")
+        return response
+
+
+class RecordListMixin(RecordsKeptSinceMixin):
     """A list of production records: a keyset page of plain rows, or every row as CSV."""
 
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
@@ -177,7 +190,7 @@ class FactoryProductionViewSet(
         return Response({"deleted": deleted})
 
 
-class FactoryChartViewSet(CachedReadsMixin, viewsets.GenericViewSet):
+class FactoryChartViewSet(RecordsKeptSinceMixin, CachedReadsMixin, viewsets.GenericViewSet):
     """Production in the original challenge's chart-data document shape."""
 
     permission_model = ProductionRecord

@@ -19,8 +19,10 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Max, Min
 
+from core.errors import InvalidInput
 from inventory.models import Factory
 from production.models import ProductionDailyRollup, ProductionHourlyRollup, ProductionRecord
+from production.partitions import production_records_kept_since, summarised_only
 from production.selectors.buckets import (
     AUTO,
     DAY,
@@ -85,7 +87,11 @@ WHERE s.actual IS NOT NULL
 
 
 def _sums_postgresql(
-    factory_ids: list[int], ranges: list[BucketRange], *, every_factory: bool
+    factory_ids: list[int],
+    ranges: list[BucketRange],
+    *,
+    every_factory: bool,
+    kept_since: datetime | None,
 ) -> dict:
     by_unit: dict[timedelta, tuple[list, list, list]] = {unit: ([], [], []) for unit in ROLLUPS}
     raw_parts: tuple[list, list, list] = ([], [], [])
@@ -98,6 +104,9 @@ def _sums_postgresql(
                 columns[1].append(lo)
                 columns[2].append(hi)
 
+    if kept_since is not None and any(lo < kept_since for lo in raw_parts[1]):
+        remedy = "this window or zone cuts an hour there; use whole hours in a whole-hour zone"
+        raise InvalidInput(summarised_only(kept_since, remedy))
     # Every part (days, hours, raw edges) in one statement: one round trip, not three.
     parts: list[str] = []
     params: list = []
@@ -221,10 +230,16 @@ def production_summary_with_bucket(
     if window is None:
         used = AUTO_WITHOUT_DATA if bucket == AUTO else bucket
         return Summary(used, [_row(pk, None, 0, 0) for pk in zone_of])
-    if bucket == AUTO:
-        bucket = auto_bucket(list(zone_of), after, before, spans=spans)
     lo = max(after, window[0]) if after else window[0]
     hi = min(before, window[1]) if before else window[1]
+    kept_since = production_records_kept_since()
+    before_kept = kept_since is not None and lo < kept_since
+    if bucket == AUTO:
+        bucket = auto_bucket(list(zone_of), after, before, spans=spans)
+        if bucket == "minute" and before_kept:
+            bucket = "hour"  # the minutes before kept_since are gone
+    if bucket == "minute" and before_kept:
+        raise InvalidInput({"bucket": [summarised_only(kept_since, "ask for hours or longer")]})
     budget = settings.SUMMARY_MAX_ROWS - len(zone_of)
 
     zones = {pk: tz or zone for pk, zone in zone_of.items()}
@@ -265,6 +280,7 @@ def _range_rows(
         by_zone[zone].append(pk)
     one_scan = every_factory and len(by_zone) == 1
     rows_by_factory: dict[int, list[dict]] = defaultdict(list)
+    kept_since = production_records_kept_since()
     for zone_name, ids in by_zone.items():
         try:
             ranges = bucket_ranges(lo, hi, ZoneInfo(zone_name), bucket, max(budget, 0) // len(ids))
@@ -272,7 +288,7 @@ def _range_rows(
             # A bucket that starts in local year 0 or 10000 has no ISO 8601 label to give.
             raise unlabelled(zone_name) from None
         budget -= len(ranges) * len(ids)
-        sums = _sums(ids, ranges, every_factory=one_scan)
+        sums = _sums(ids, ranges, every_factory=one_scan, kept_since=kept_since)
         for pk in ids:
             for index, bucket_range in enumerate(ranges):
                 if (pk, index) in sums:
@@ -281,7 +297,15 @@ def _range_rows(
     return rows_by_factory
 
 
-def _sums(factory_ids: list[int], ranges: list[BucketRange], *, every_factory: bool) -> dict:
+def _sums(
+    factory_ids: list[int],
+    ranges: list[BucketRange],
+    *,
+    every_factory: bool,
+    kept_since: datetime | None,
+) -> dict:
     if connection.vendor == "postgresql":
-        return _sums_postgresql(factory_ids, ranges, every_factory=every_factory)
+        return _sums_postgresql(
+            factory_ids, ranges, every_factory=every_factory, kept_since=kept_since
+        )
     return _sums_from_records(factory_ids, ranges)

@@ -222,3 +222,11 @@ def test_a_partition_interval_other_than_day_week_or_month_is_refused_at_start()
 
     assert result.returncode != 0
     assert "PRODUCTION_PARTITION_INTERVAL must be day, week or month." in result.stderr
+
+
+@pytest.mark.parametrize("retention", ["24", "two years", "0 months", "3 fortnights"])
+def test_a_retention_not_like_24_months_is_refused_at_start(retention):
+    result = run(["manage.py", "check"], environment(PRODUCTION_RAW_RETENTION=retention))
+
+    assert result.returncode != 0
+    assert 'PRODUCTION_RAW_RETENTION must be like "24 months" or empty.' in result.stderr
