@@ -133,10 +133,13 @@ def test_a_worker_killed_in_the_middle_of_a_bulk_ingest_writes_none_of_it(
 
                 wait_until(copy_waiting, timeout=60, what="the bulk COPY waiting on the lock")
                 backend, client_port = copy_waiting()
-                # Every row is written (the table has grown by them) but none is committed.
+                # Every row is written (the table's partitions have grown by them) but none is
+                # committed.
                 assert scalar(watcher, "SELECT count(*) FROM production_productionrecord") == 0
                 assert scalar(
-                    watcher, "SELECT pg_relation_size('production_productionrecord')"
+                    watcher,
+                    "SELECT sum(pg_relation_size(relid)) "
+                    "FROM pg_partition_tree('production_productionrecord')",
                 ) > 40 * len(rows)
                 victim = _worker_with_local_port(service, client_port)
                 subprocess.run(["kill", "-KILL", str(victim)], check=True)
