@@ -156,33 +156,50 @@ def production_partitions_maintain(
         if any(start < other_end and other_start < end for _, other_start, other_end in existing):
             continue
         name = f"{PARENT}_p{start:%Y%m%d}"
-        done.rows_moved += _partition_create(name, start, end, using)
-        done.created.append(name)
+        moved = _partition_create(name, start, end, using)
+        if moved is not None:
+            done.rows_moved += moved
+            done.created.append(name)
         existing.append((name, start, end))
     kept_since = production_records_kept_since(parameters["now"])
     for name, _, end in existing:
-        if kept_since is not None and end <= kept_since:
-            _partition_drop(name, using)
+        if kept_since is not None and end <= kept_since and _partition_drop(name, using):
             done.dropped.append(name)
     return done
 
 
-def _partition_drop(name: str, using: str) -> None:
+def _maintenance_lock(cursor) -> None:
+    """One maintenance step at a time (cron and `migrate` may run at once), and writers to the
+    default partition wait until its rows are moved and attached."""
+    cursor.execute(f"LOCK TABLE {DEFAULT_PARTITION} IN EXCLUSIVE MODE")
+
+
+def _exists(cursor, name: str) -> bool:
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+    return cursor.fetchone()[0]
+
+
+def _partition_drop(name: str, using: str) -> bool:
     """Drops a whole partition: no row-by-row DELETE, and no trigger fires, so the rollups
     keep what it held. Cached reads of its records are made new."""
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        _maintenance_lock(cursor)
+        if not _exists(cursor, name):  # another maintenance dropped it meanwhile
+            return False
         cursor.execute(f"ALTER TABLE {PARENT} DETACH PARTITION {name}")
         cursor.execute(f"DROP TABLE {name}")
         cache_generations_bump_on_commit(PRODUCTION)
+    return True
 
 
-def _partition_create(name: str, start: datetime, end: datetime, using: str) -> int:
+def _partition_create(name: str, start: datetime, end: datetime, using: str) -> int | None:
     """Creates partition `name` for [start, end), holding the default partition's rows of that
-    period; returns how many rows moved."""
+    period; returns how many rows moved (None: it was there already)."""
     low, high = (f"'{bound.isoformat()}'" for bound in (start, end))  # our own datetimes
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        # Writers to the default partition wait until the rows are moved and attached.
-        cursor.execute(f"LOCK TABLE {DEFAULT_PARTITION} IN EXCLUSIVE MODE")
+        _maintenance_lock(cursor)
+        if _exists(cursor, name):  # another maintenance created it meanwhile
+            return None
         cursor.execute(
             f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
         )

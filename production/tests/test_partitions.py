@@ -13,6 +13,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.models import ProtectedError, Sum
 
 from inventory.tests.factories import FactoryFactory
+from production import partitions
 from production.models import ProductionHourlyRollup, ProductionRecord
 from production.partitions import (
     DEFAULT_PARTITION,
@@ -206,3 +207,16 @@ def test_the_migration_converts_both_ways_keeping_every_record_and_rollup():
     assert (list(ProductionRecord.objects.order_by("id").values_list()), rollup_sums()) == kept
     assert record(factory, MARCH).pk > records[-1].pk  # the identity goes on after the copy
     production_partitions_maintain()  # as `migrate` would have: this period's partitions
+
+
+def test_partitions_another_maintenance_made_or_dropped_meanwhile_are_left_alone(
+    monkeypatch, settings
+):
+    settings.PRODUCTION_RAW_RETENTION = "1 month"
+    gone = ("production_productionrecord_p19990101", JANUARY.replace(1999), MARCH.replace(1999))
+    # As seen before another maintenance ran: none of this period's partitions, an old one.
+    monkeypatch.setattr(partitions, "production_partitions_list", lambda using: [gone])
+
+    done = production_partitions_maintain()
+
+    assert (done.created, done.dropped) == ([], [])

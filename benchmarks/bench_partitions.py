@@ -1,0 +1,197 @@
+"""Production records partitioned by month against one table, the same data in the same run.
+
+    .venv/bin/python benchmarks/bench_partitions.py [--factories 50] [--days 70] [--seconds 10]
+
+Two databases hold the same minute records: one migrated to the latest state (partitioned;
+`production_partitions` then moves the rows out of the default partition into monthly
+partitions, which is timed too), one migrated back to production 0007 (one table). Measured:
+a one-day factory window's p99 and a month summary's req/s through gunicorn (not cached),
+bulk ingest of 100k rows through the API, the size of the index a one-day window reads, and
+dropping a month: DETACH + DROP of its partition against DELETE of its rows (targets, issue
+14: drop >= 1,000x faster; window p99 and summary <= 1.1x; bulk >= 0.9x).
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import (
+    database_url,
+    fresh_database,
+    gunicorn,
+    manage,
+    psql,
+    record,
+    request,
+    wrk,
+)
+
+PARTITIONED, SINGLE = "sprocket_bench_partitioned", "sprocket_bench_single_table"
+START = 1_704_067_200  # 2024-01-01T00:00:00Z
+
+WINDOW_LUA = """
+math.randomseed(12345)
+request = function()
+  local factory = math.random(1, %(factories)d)
+  local after = %(start)d + math.random(0, %(days)d - 2) * 86400
+  return wrk.format("GET", "/sprocketFactory/v1/production/" .. factory ..
+    "?limit=1440&after=" .. after .. "&before=" .. (after + 86400))
+end
+"""
+SUMMARY_LUA = """
+math.randomseed(54321)
+request = function()
+  local factory = math.random(1, %(factories)d)
+  return wrk.format("GET", "/sprocketFactory/v1/production/summary?bucket=day&factory_id=" ..
+    factory .. "&after=2024-02-01T00:00:00Z&before=2024-03-01T00:00:00Z")
+end
+"""
+
+
+def build(database: str, factories: int, days: int, *, partitioned: bool) -> float | None:
+    """The records; for the partitioned database, the seconds production_partitions took."""
+    fresh_database(database)
+    if not partitioned:
+        manage(database, "migrate", "production", "0007", "--noinput", "-v0")
+    psql(
+        database,
+        "INSERT INTO inventory_factory (name, timezone, is_active, created_at, updated_at) "
+        f"SELECT 'Bench ' || n, 'UTC', true, now(), now() FROM generate_series(1, {factories}) n",
+        "INSERT INTO production_productionrecord (factory_id, time, "
+        "sprocket_production_actual, sprocket_production_goal) "
+        "SELECT f, timestamptz '2024-01-01' + m * interval '1 minute', 28 + (m + f) % 7, 32 "
+        f"FROM generate_series(0, {days * 1440 - 1}) m, generate_series(1, {factories}) f",
+    )
+    moved = None
+    if partitioned:
+        started = time.perf_counter()
+        manage(database, "production_partitions")
+        moved = time.perf_counter() - started
+    psql(database, "VACUUM ANALYZE")
+    return moved
+
+
+def served(database: str, factories: int, days: int, seconds: int, directory: str) -> dict:
+    scripts = {}
+    for name, lua in (("window", WINDOW_LUA), ("summary", SUMMARY_LUA)):
+        scripts[name] = Path(directory) / f"{database}-{name}.lua"
+        scripts[name].write_text(lua % {"factories": factories, "start": START, "days": days})
+    with gunicorn(database, CACHE_RESPONSES="false", CACHE_REPLAY="false") as base:
+        wrk(base + "/healthz", seconds=2)
+        window = wrk(base + "/", seconds=seconds, connections=4, script=str(scripts["window"]))
+        summary = wrk(base + "/", seconds=seconds, connections=4, script=str(scripts["summary"]))
+        token = manage(database, "issue_token", "bench-manager", "--group", "manager")
+        body = json.dumps(
+            [
+                {
+                    "factory_id": 1,
+                    "time": START + days * 86400 + 60 * i,
+                    "sprocket_production_actual": 30,
+                    "sprocket_production_goal": 32,
+                }
+                for i in range(100_000)
+            ]
+        ).encode()
+        started = time.perf_counter()
+        status, _, _ = request(
+            "POST",
+            base + "/sprocketFactory/v1/production/bulk",
+            body,
+            {"Authorization": f"Token {token}", "Content-Type": "application/json"},
+        )
+        bulk_seconds = time.perf_counter() - started
+        assert status == 201, status
+    return {
+        "window_p99_ms": window["p99"],
+        "window_rps": window["rps"],
+        "summary_rps": summary["rps"],
+        "summary_p99_ms": summary["p99"],
+        "bulk_rows_per_s": round(100_000 / bulk_seconds),
+    }
+
+
+def window_index_bytes(database: str, *, partitioned: bool) -> int:
+    """The unique (factory, time) index a one-day window in February reads."""
+    table = "production_productionrecord_p20240201" if partitioned else None
+    with psycopg.connect(database_url(database)) as connection:
+        if table is None:
+            query = "SELECT pg_relation_size('production_record_unique_factory_time')"
+        else:
+            query = (
+                "SELECT pg_relation_size(indexrelid) FROM pg_index "
+                f"WHERE indrelid = '{table}'::regclass AND indisunique AND indnatts = 2 "
+                "AND NOT indisprimary"
+            )
+        return connection.execute(query).fetchone()[0]
+
+
+def month_dropped(database: str, *, partitioned: bool) -> tuple[float, int]:
+    """Seconds to remove February 2024's records, and how many there were."""
+    with psycopg.connect(database_url(database), autocommit=True) as connection:
+        (rows,) = connection.execute(
+            "SELECT count(*) FROM production_productionrecord "
+            "WHERE time >= '2024-02-01' AND time < '2024-03-01'"
+        ).fetchone()
+        started = time.perf_counter()
+        with connection.transaction():
+            if partitioned:
+                connection.execute(
+                    "ALTER TABLE production_productionrecord "
+                    "DETACH PARTITION production_productionrecord_p20240201"
+                )
+                connection.execute("DROP TABLE production_productionrecord_p20240201")
+            else:
+                connection.execute(
+                    "DELETE FROM production_productionrecord "
+                    "WHERE time >= '2024-02-01' AND time < '2024-03-01'"
+                )
+        return time.perf_counter() - started, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--factories", type=int, default=50)
+    parser.add_argument("--days", type=int, default=70)
+    parser.add_argument("--seconds", type=int, default=10)
+    options = parser.parse_args()
+    moved = build(PARTITIONED, options.factories, options.days, partitioned=True)
+    build(SINGLE, options.factories, options.days, partitioned=False)
+    with tempfile.TemporaryDirectory() as directory:
+        partitioned = served(
+            PARTITIONED, options.factories, options.days, options.seconds, directory
+        )
+        single = served(SINGLE, options.factories, options.days, options.seconds, directory)
+    index = {
+        name: window_index_bytes(db, partitioned=name == "partitioned")
+        for name, db in (("partitioned", PARTITIONED), ("single", SINGLE))
+    }
+    drop_seconds, rows = month_dropped(PARTITIONED, partitioned=True)
+    delete_seconds, _ = month_dropped(SINGLE, partitioned=False)
+    record(
+        "partitions",
+        {
+            "records": options.factories * options.days * 1440,
+            "production_partitions_seconds": round(moved, 1),
+            "partitioned": partitioned,
+            "single_table": single,
+            "window_p99_ratio": round(partitioned["window_p99_ms"] / single["window_p99_ms"], 2),
+            "summary_rps_ratio": round(partitioned["summary_rps"] / single["summary_rps"], 2),
+            "bulk_ratio": round(partitioned["bulk_rows_per_s"] / single["bulk_rows_per_s"], 2),
+            "window_index_bytes": index,
+            "month_rows": rows,
+            "drop_seconds": round(drop_seconds, 4),
+            "delete_seconds": round(delete_seconds, 2),
+            "drop_speedup": round(delete_seconds / drop_seconds),
+            "targets": "drop >= 1000x; window p99 <= 1.1x; summary >= 1/1.1; bulk >= 0.9x",
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
