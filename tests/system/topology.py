@@ -44,20 +44,20 @@ class Topology:
         return self.nodes[0].url(path)
 
     def reads_served(self) -> dict[str, float]:
-        """Routed reads per database, summed over the web nodes (each has its own metrics)."""
-        served: dict[str, float] = {}
-        for node in self.nodes:
-            for database, count in _metric(node, "sprocket_database_reads_total", "database"):
-                served[database] = served.get(database, 0) + count
-        return served
+        """Routed reads per database."""
+        return self._summed("sprocket_database_reads_total", "database")
 
     def cache_reads(self) -> dict[str, float]:
-        """Cacheable reads by how they were answered, summed over the web nodes."""
-        answers: dict[str, float] = {}
+        """Cacheable reads by how they were answered."""
+        return self._summed("sprocket_cache_reads_total", "answer")
+
+    def _summed(self, name: str, label: str) -> dict[str, float]:
+        """A counter per value of `label`, summed over the web nodes (each has its own)."""
+        summed: dict[str, float] = {}
         for node in self.nodes:
-            for answer, count in _metric(node, "sprocket_cache_reads_total", "answer"):
-                answers[answer] = answers.get(answer, 0) + count
-        return answers
+            for value, count in _metric(node, name, label):
+                summed[value] = summed.get(value, 0) + count
+        return summed
 
     def replica_transactions(self) -> int:
         """Transactions the replica itself counts in the service's database (its statistics
