@@ -85,7 +85,8 @@ def test_a_write_no_partition_covers_lands_in_the_default_partition_and_moves_ou
 
     done = production_partitions_maintain()
 
-    assert done.created == ["production_productionrecord_p20210101"]
+    # (A test that crosses into a new month may also create that month's partition ahead.)
+    assert "production_productionrecord_p20210101" in done.created
     assert done.rows_moved == 5
     assert set(where_stored(*records)) == {"production_productionrecord_p20210101"}
     assert rollup_sums() == before  # moved, not written again: the triggers did not fire
