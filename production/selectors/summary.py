@@ -253,7 +253,9 @@ def production_summary_with_bucket(
             ).items()
         }
     else:
-        rows_by_factory = _range_rows(zones, lo, hi, bucket, budget, every_factory=every_factory)
+        rows_by_factory = _range_rows(
+            zones, lo, hi, bucket, budget, every_factory=every_factory, kept_since=kept_since
+        )
 
     rows: list[dict] = []
     for pk in zone_of:
@@ -273,6 +275,7 @@ def _range_rows(
     budget: int,
     *,
     every_factory: bool,
+    kept_since: datetime | None,
 ) -> dict[int, list[dict]]:
     """Each factory's buckets of [lo, hi) that hold records, listed ahead within `budget`."""
     by_zone: dict[str, list[int]] = defaultdict(list)
@@ -280,7 +283,6 @@ def _range_rows(
         by_zone[zone].append(pk)
     one_scan = every_factory and len(by_zone) == 1
     rows_by_factory: dict[int, list[dict]] = defaultdict(list)
-    kept_since = production_records_kept_since()
     for zone_name, ids in by_zone.items():
         try:
             ranges = bucket_ranges(lo, hi, ZoneInfo(zone_name), bucket, max(budget, 0) // len(ids))
