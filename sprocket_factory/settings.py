@@ -256,6 +256,9 @@ PRODUCTION_PARTITION_INTERVAL = env.str("PRODUCTION_PARTITION_INTERVAL", default
 if PRODUCTION_PARTITION_INTERVAL not in {"day", "week", "month"}:
     raise ImproperlyConfigured("PRODUCTION_PARTITION_INTERVAL must be day, week or month.")
 PRODUCTION_PARTITIONS_AHEAD = env.int("PRODUCTION_PARTITIONS_AHEAD", default=3)
+PRODUCTION_CONVERT_IN_MIGRATE_MAX_ROWS = env.int(
+    "PRODUCTION_CONVERT_IN_MIGRATE_MAX_ROWS", default=1_000_000
+)
 # How long raw records are kept ("24 months", "90 days"; empty: for ever). Whole partitions
 # older than that are dropped; the hourly and daily rollups are kept for ever.
 PRODUCTION_RAW_RETENTION = env.str("PRODUCTION_RAW_RETENTION", default="")

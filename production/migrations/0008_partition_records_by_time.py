@@ -1,6 +1,11 @@
+import logging
+
+from django.conf import settings
 from django.db import migrations
 
 from core.ops.migration_operations import PostgreSQLOnlySQL
+
+logger = logging.getLogger(__name__)
 
 # Production records in a table partitioned by range on `time` (PostgreSQL only; the embedded
 # SQLite default keeps one table). Partitions for each period are created by
@@ -11,8 +16,10 @@ from core.ops.migration_operations import PostgreSQLOnlySQL
 # becomes (id, time); `id` stays unique by its identity sequence, and Django still sees `id`
 # as the primary key. The rollup triggers (statement-level, with transition tables) stay on
 # the parent, where they see rows routed to any partition and rows an UPDATE moves across.
-# Existing rows are copied in this migration, under its lock on the old table (writes wait
-# for it; README, "Time partitions").
+# A table of up to PRODUCTION_CONVERT_IN_MIGRATE_MAX_ROWS records is converted here, under
+# this migration's lock (writes wait for the copy); a larger one is left as it is, for
+# `manage.py production_partitions --convert` to convert while writes go on (README, "Time
+# partitions"). A table that command converted already is left alone.
 
 ROLLUP_TRIGGERS = """
 CREATE TRIGGER production_rollup_insert AFTER INSERT ON production_productionrecord
@@ -106,10 +113,46 @@ DROP FUNCTION production_written_count();
 """
 
 
+def _shape(cursor) -> str:
+    cursor.execute(
+        "SELECT relkind FROM pg_class WHERE oid = 'production_productionrecord'::regclass"
+    )
+    return cursor.fetchone()[0]
+
+
+def partition_unless_large(apps, schema_editor) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    limit = settings.PRODUCTION_CONVERT_IN_MIGRATE_MAX_ROWS
+    with schema_editor.connection.cursor() as cursor:
+        if _shape(cursor) == "p":
+            return
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT FROM production_productionrecord LIMIT %s) kept",
+            [limit + 1],
+        )
+        if cursor.fetchone()[0] > limit:
+            logger.warning(
+                "Production records hold more than %s rows (PRODUCTION_CONVERT_IN_MIGRATE_MAX_ROWS)"
+                ": left unpartitioned; run `manage.py production_partitions --convert`.",
+                limit,
+            )
+            return
+        cursor.execute(reshaped(partitioned=True))
+
+
+def unpartition(apps, schema_editor) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        if _shape(cursor) == "p":
+            cursor.execute(reshaped(partitioned=False))
+
+
 class Migration(migrations.Migration):
     dependencies = [("production", "0007_move_ingestbatch_to_ingest")]
 
     operations = [
-        PostgreSQLOnlySQL(reshaped(partitioned=True), reverse_sql=reshaped(partitioned=False)),
+        migrations.RunPython(partition_unless_large, unpartition, elidable=False),
         PostgreSQLOnlySQL(WRITTEN_COUNTS, reverse_sql=WRITTEN_COUNTS_DROP),
     ]
