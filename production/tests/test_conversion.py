@@ -194,7 +194,7 @@ class Writer(threading.Thread):
 
 class Creator(Writer):
     def write(self, step: int) -> None:
-        time = LATER + timedelta(minutes=step) if step % 2 else START - timedelta(minutes=step)
+        time = LATER + timedelta(minutes=step) if step % 2 else START - timedelta(minutes=step + 1)
         production_record_create(
             factory_id=self.factory_id,
             time=time,
@@ -276,7 +276,9 @@ def test_writes_of_every_kind_during_the_conversion_all_arrive_in_the_partitione
         converted = production_records_convert(
             batch_rows=400, pause_seconds=0.02, before_swap=before_swap
         )
-        while min(writer.writes for writer in writers) < writes_when_copied["Deleter"] + 5:
+        while min(writer.writes for writer in writers) < writes_when_copied[
+            "Deleter"
+        ] + 5 and not any(writer.error for writer in writers):
             stop.wait(0.05)  # and some writes after the swap
     finally:
         stop.set()
