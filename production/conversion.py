@@ -33,6 +33,7 @@ NEW = f"{PARENT}_converting"
 MIRROR = "production_records_mirror"
 MISMATCHES_SHOWN = 10
 SWAP_ATTEMPTS = 5
+LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout ran out
 
 MIRROR_FUNCTIONS = f"""
 CREATE FUNCTION {MIRROR}() RETURNS trigger LANGUAGE plpgsql AS $function$
@@ -67,8 +68,9 @@ DROP TABLE IF EXISTS {NEW};
 DROP FUNCTION IF EXISTS {MIRROR}() CASCADE;
 DROP FUNCTION IF EXISTS {MIRROR}_truncate() CASCADE;
 """
-# (factory, month) whose count or sums differ between the tables, in one snapshot.
-MISMATCHED = f"""
+# Every (factory, month) of either table, and the first of those whose count or sums differ,
+# in one statement: one scan of each table, in one snapshot.
+COMPARED = f"""
 WITH old AS (
     SELECT factory_id, date_trunc('month', time, 'UTC') AS month, count(*) AS records,
            sum(sprocket_production_actual) AS actual, sum(sprocket_production_goal) AS goal
@@ -77,11 +79,20 @@ WITH old AS (
     SELECT factory_id, date_trunc('month', time, 'UTC') AS month, count(*) AS records,
            sum(sprocket_production_actual) AS actual, sum(sprocket_production_goal) AS goal
     FROM {NEW} GROUP BY 1, 2
+), compared AS (
+    SELECT factory_id, to_char(month, 'YYYY-MM') AS month,
+           json_build_array(old.records, new.records) AS records,
+           json_build_array(old.actual, new.actual) AS actual,
+           json_build_array(old.goal, new.goal) AS goal,
+           (old.records, old.actual, old.goal) IS DISTINCT FROM
+               (new.records, new.actual, new.goal) AS differs
+    FROM old FULL JOIN new USING (factory_id, month)
 )
-SELECT factory_id, month, old.records, new.records, old.actual, new.actual, old.goal, new.goal
-FROM old FULL JOIN new USING (factory_id, month)
-WHERE (old.records, old.actual, old.goal) IS DISTINCT FROM (new.records, new.actual, new.goal)
-ORDER BY factory_id, month
+SELECT count(*), count(*) FILTER (WHERE differs),
+       (array_agg(json_build_object('factory_id', factory_id, 'month', month,
+                                    'records', records, 'actual', actual, 'goal', goal)
+                  ORDER BY factory_id, month) FILTER (WHERE differs))[1:%(shown)s]
+FROM compared
 """
 OWN_TRIGGERS = f"""
 SELECT pg_get_triggerdef(oid) FROM pg_trigger
@@ -200,26 +211,11 @@ def _check(cursor, using: str) -> int:
     """Raises ConversionMismatch unless every factory's months agree; how many there are."""
     with transaction.atomic(using=using):
         cursor.execute("SET LOCAL statement_timeout = 0")
-        cursor.execute(MISMATCHED)
-        mismatched = cursor.fetchall()
-        cursor.execute(
-            f"SELECT count(DISTINCT (factory_id, date_trunc('month', time, 'UTC'))) FROM {NEW}"
-        )
-        months = cursor.fetchone()[0]
-    if mismatched:
-        shown = [
-            {
-                "factory_id": factory_id,
-                "month": month.strftime("%Y-%m"),
-                "records": [old_records, new_records],
-                "actual": [old_actual, new_actual],
-                "goal": [old_goal, new_goal],
-            }
-            for (factory_id, month, *pairs) in mismatched[:MISMATCHES_SHOWN]
-            for old_records, new_records, old_actual, new_actual, old_goal, new_goal in [pairs]
-        ]
+        cursor.execute(COMPARED, {"shown": MISMATCHES_SHOWN})
+        months, differing, shown = cursor.fetchone()
+    if differing:
         raise ConversionMismatch(
-            f"{len(mismatched)} factory months differ between the tables (old, new): {shown}"
+            f"{differing} factory months differ between the tables (old, new): {shown}"
         )
     return months
 
@@ -234,8 +230,9 @@ def _swap(cursor, using: str) -> None:
                 cursor.execute(f"LOCK TABLE {PARENT} IN ACCESS EXCLUSIVE MODE")
                 _swapped(cursor)
             return
-        except OperationalError:
-            if attempt == SWAP_ATTEMPTS:
+        except OperationalError as error:
+            timed_out = getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE
+            if not timed_out or attempt == SWAP_ATTEMPTS:
                 raise
 
 
