@@ -10,6 +10,11 @@ window's p99 and a month summary's req/s through gunicorn (not cached), bulk ing
 rows through the API; then the size of the index a one-day window reads, and
 dropping a month: DETACH + DROP of its partition against DELETE of its rows (targets, issue
 14: drop >= 1,000x faster; window p99 and summary <= 1.1x; bulk >= 0.9x).
+
+Each phase prints its figures as it finishes (a long run that is stopped keeps what it
+measured). The DELETE is cut off after --delete-timeout seconds (statement_timeout; its
+rows stay): at 50 million records it runs for hours, and the seconds it was given are then
+reported as a lower bound.
 """
 
 import argparse
@@ -56,6 +61,11 @@ end
 """
 
 
+def phase(name: str, figures: dict) -> None:
+    """One phase's figures, printed at once."""
+    print(json.dumps({"phase": name, **figures}), flush=True)
+
+
 def build(database: str, factories: int, days: int, *, partitioned: bool) -> float | None:
     """The records; for the partitioned database, the seconds production_partitions took."""
     fresh_database(database)
@@ -76,6 +86,7 @@ def build(database: str, factories: int, days: int, *, partitioned: bool) -> flo
         manage(database, "production_partitions")
         moved = time.perf_counter() - started
     psql(database, "VACUUM ANALYZE")
+    phase("built", {"database": database, "production_partitions_seconds": moved})
     return moved
 
 
@@ -137,6 +148,7 @@ def served(options, directory: str) -> dict[str, list[dict]]:
                 rounds[name].append(
                     measured_round(base, tokens[name], scripts, body, options.seconds)
                 )
+                phase("round", {"round": round_number, "database": name, **rounds[name][-1]})
     return rounds
 
 
@@ -162,27 +174,36 @@ def window_index_bytes(database: str, *, partitioned: bool) -> int:
         return connection.execute(query).fetchone()[0]
 
 
-def month_dropped(database: str, *, partitioned: bool) -> tuple[float, int]:
-    """Seconds to remove February 2024's records, and how many there were."""
+def month_dropped(
+    database: str, *, partitioned: bool, timeout_seconds: int
+) -> tuple[float, int, bool]:
+    """Seconds to remove February 2024's records, how many there were, and whether the
+    removal was cut off at timeout_seconds (the seconds are then a lower bound)."""
     with psycopg.connect(database_url(database), autocommit=True) as connection:
+        connection.execute(f"SET statement_timeout = '{timeout_seconds}s'")
         (rows,) = connection.execute(
             "SELECT count(*) FROM production_productionrecord "
             "WHERE time >= '2024-02-01' AND time < '2024-03-01'"
         ).fetchone()
         started = time.perf_counter()
-        with connection.transaction():
-            if partitioned:
-                connection.execute(
-                    "ALTER TABLE production_productionrecord "
-                    "DETACH PARTITION production_productionrecord_p20240201"
-                )
-                connection.execute("DROP TABLE production_productionrecord_p20240201")
-            else:
-                connection.execute(
-                    "DELETE FROM production_productionrecord "
-                    "WHERE time >= '2024-02-01' AND time < '2024-03-01'"
-                )
-        return time.perf_counter() - started, rows
+        try:
+            with connection.transaction():
+                if partitioned:
+                    connection.execute(
+                        "ALTER TABLE production_productionrecord "
+                        "DETACH PARTITION production_productionrecord_p20240201"
+                    )
+                    connection.execute("DROP TABLE production_productionrecord_p20240201")
+                else:
+                    connection.execute(
+                        "DELETE FROM production_productionrecord "
+                        "WHERE time >= '2024-02-01' AND time < '2024-03-01'"
+                    )
+        except psycopg.errors.QueryCanceled:
+            return time.perf_counter() - started, rows, True
+        seconds = time.perf_counter() - started
+        phase("month removed", {"database": database, "rows": rows, "seconds": seconds})
+        return seconds, rows, False
 
 
 def main() -> None:
@@ -191,6 +212,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=70)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--delete-timeout", type=int, default=1800)
     options = parser.parse_args()
     moved = build(PARTITIONED, options.factories, options.days, partitioned=True)
     build(SINGLE, options.factories, options.days, partitioned=False)
@@ -200,8 +222,10 @@ def main() -> None:
         "partitioned": window_index_bytes(PARTITIONED, partitioned=True),
         "single_table": window_index_bytes(SINGLE, partitioned=False),
     }
-    drop_seconds, rows = month_dropped(PARTITIONED, partitioned=True)
-    delete_seconds, _ = month_dropped(SINGLE, partitioned=False)
+    phase("window index", index)
+    timeout = options.delete_timeout
+    drop_seconds, rows, _ = month_dropped(PARTITIONED, partitioned=True, timeout_seconds=timeout)
+    delete_seconds, _, cut_off = month_dropped(SINGLE, partitioned=False, timeout_seconds=timeout)
     record(
         "partitions",
         {
@@ -216,7 +240,10 @@ def main() -> None:
             "month_rows": rows,
             "drop_seconds": round(drop_seconds, 4),
             "delete_seconds": round(delete_seconds, 2),
-            "drop_speedup": round(delete_seconds / drop_seconds),
+            "delete_cut_off": cut_off,
+            ("drop_speedup_at_least" if cut_off else "drop_speedup"): round(
+                delete_seconds / drop_seconds
+            ),
             "targets": "drop >= 1000x; window p99 <= 1.1x; summary >= 1/1.1; bulk >= 0.9x",
         },
     )
