@@ -44,6 +44,18 @@ SELECT start, start + step.length FROM step, (
 ) periods
 ORDER BY start
 """  # noqa: S608 (the table name is a constant; values are parameters)
+# The rollups of emptied partitions' periods, deleted, and per factory what they counted.
+# Partitions are whole UTC days, weeks or months, as the rollups' hours and days are.
+EMPTIED_ROLLUPS = """
+WITH emptied AS (SELECT * FROM unnest(%s::timestamptz[], %s::timestamptz[]) AS e(low, high)),
+daily AS (DELETE FROM production_productiondailyrollup rollup USING emptied
+          WHERE rollup.day >= emptied.low AND rollup.day < emptied.high),
+hourly AS (DELETE FROM production_productionhourlyrollup rollup USING emptied
+           WHERE rollup.hour >= emptied.low AND rollup.hour < emptied.high
+           RETURNING rollup.factory_id, rollup.hour, rollup.records)
+SELECT factory_id, min(hour), max(hour) + interval '59 minutes', sum(records)::int FROM hourly
+WHERE records > 0 GROUP BY factory_id ORDER BY factory_id
+"""
 PARTITION_BOUNDS = """
 SELECT child.relname, pg_get_expr(child.relpartbound, child.oid)
 FROM pg_inherits JOIN pg_class child ON child.oid = pg_inherits.inhrelid
@@ -56,6 +68,16 @@ class PartitionsMaintained:
     created: list[str] = field(default_factory=list)
     rows_moved: int = 0
     dropped: list[str] = field(default_factory=list)
+    emptied_dropped: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PartitionsEmptied:
+    """What emptying whole partitions removed, per factory: (factory_id, first hour, last
+    minute of the last hour, records), read from the hourly rollups."""
+
+    rows: int
+    spans: list[tuple[int, datetime, datetime, int]]
 
 
 def _months_before(moment: datetime, months: int) -> datetime:
@@ -79,12 +101,9 @@ def _period_start(moment: datetime, unit: str) -> datetime:
 
 def production_records_kept_since(now: datetime | None = None) -> datetime | None:
     """Where raw records begin under PRODUCTION_RAW_RETENTION (the first period it keeps
-    whole); None when every record is kept, or on SQLite, which has no partitions to drop.
-    Earlier periods are summarised only."""
-    if (
-        not settings.PRODUCTION_RAW_RETENTION
-        or connections[DEFAULT_DB_ALIAS].vendor != "postgresql"
-    ):
+    whole); None when every record is kept, or where no partition can be dropped (SQLite, a
+    table not yet converted). Earlier periods are summarised only."""
+    if not settings.PRODUCTION_RAW_RETENTION or not production_partitioned():
         return None
     amount, unit = settings.PRODUCTION_RAW_RETENTION.split()
     amount, unit = int(amount), unit.removesuffix("s")
@@ -137,7 +156,7 @@ def production_partitions_maintain(
 ) -> PartitionsMaintained:
     """Create the partitions of the current period and those ahead, and of every period the
     default partition holds rows of (moving those rows into it); drop those wholly older
-    than PRODUCTION_RAW_RETENTION."""
+    than PRODUCTION_RAW_RETENTION, and those of past periods left empty (by window deletes)."""
     done = PartitionsMaintained()
     if not production_partitioned(using):
         return done
@@ -162,10 +181,49 @@ def production_partitions_maintain(
             done.created.append(name)
         existing.append((name, start, end))
     kept_since = production_records_kept_since(parameters["now"])
+    current = _period_start(parameters["now"], parameters["unit"])
     for name, _, end in existing:
-        if kept_since is not None and end <= kept_since and _partition_drop(name, using):
+        beyond_retention = kept_since is not None and end <= kept_since
+        if beyond_retention and _partition_drop(name, using):
             done.dropped.append(name)
+        elif not beyond_retention and end <= current and _empty_partition_drop(name, using):
+            done.emptied_dropped.append(name)
     return done
+
+
+def production_partitions_inside(
+    after: datetime, before: datetime, using: str = DEFAULT_DB_ALIAS
+) -> list[tuple[str, datetime, datetime]]:
+    """The partitions wholly inside [after, before), for the caller's transaction to empty
+    (`production_partitions_empty`); maintenance waits for that transaction, so none of them
+    is created or dropped meanwhile."""
+    if not production_partitioned(using):
+        return []
+    with connections[using].cursor() as cursor:
+        _maintenance_lock(cursor)
+    return [
+        partition
+        for partition in production_partitions_list(using)
+        if after <= partition[1] and partition[2] <= before
+    ]
+
+
+def production_partitions_empty(
+    partitions: list[tuple[str, datetime, datetime]], using: str = DEFAULT_DB_ALIAS
+) -> PartitionsEmptied:
+    """Empty whole partitions at once in the caller's transaction — TRUNCATE, no row-by-row
+    DELETE, no trigger — and delete the rollups of their periods. Only these partitions are
+    locked until commit: reads and writes of other periods go on. Maintenance drops empty
+    partitions of past periods later."""
+    if not partitions:
+        return PartitionsEmptied(rows=0, spans=[])
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(name for name, _, _ in partitions)}")
+        lows, highs = ([partition[i] for partition in partitions] for i in (1, 2))
+        cursor.execute(EMPTIED_ROLLUPS, [lows, highs])
+        spans = cursor.fetchall()
+    cache_generations_bump_on_commit(PRODUCTION)
+    return PartitionsEmptied(rows=sum(span[3] for span in spans), spans=spans)
 
 
 def _maintenance_lock(cursor) -> None:
@@ -179,13 +237,31 @@ def _exists(cursor, name: str) -> bool:
     return cursor.fetchone()[0]
 
 
-def _partition_drop(name: str, using: str) -> bool:
+def _partition_empty(name: str, using: str) -> bool:
+    with connections[using].cursor() as cursor:
+        if not _exists(cursor, name):  # another maintenance dropped it meanwhile
+            return False
+        cursor.execute(f"SELECT NOT EXISTS (SELECT FROM {name})")  # noqa: S608 (our name)
+        return cursor.fetchone()[0]
+
+
+def _empty_partition_drop(name: str, using: str) -> bool:
+    """Drops a partition that holds no row (asked first without a lock: most hold rows)."""
+    return _partition_empty(name, using) and _partition_drop(name, using, only_if_empty=True)
+
+
+def _partition_drop(name: str, using: str, *, only_if_empty: bool = False) -> bool:
     """Drops a whole partition: no row-by-row DELETE, and no trigger fires, so the rollups
-    keep what it held. Cached reads of its records are made new."""
+    keep what it held. Cached reads of its records are made new. `only_if_empty`: only if it
+    still holds no row once writes to it wait."""
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         _maintenance_lock(cursor)
         if not _exists(cursor, name):  # another maintenance dropped it meanwhile
             return False
+        if only_if_empty:
+            cursor.execute(f"LOCK TABLE {name} IN SHARE MODE")
+            if not _partition_empty(name, using):
+                return False
         cursor.execute(f"ALTER TABLE {PARENT} DETACH PARTITION {name}")
         cursor.execute(f"DROP TABLE {name}")
         cache_generations_bump_on_commit(PRODUCTION)

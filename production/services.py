@@ -5,7 +5,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.cache import cache_generations_bump_on_commit
 from core.errors import Conflict, NotAllowed
@@ -17,10 +17,13 @@ from inventory.models import FACTORIES, Factory
 from production.columns import ProductionColumns, production_row_count, production_rows_read
 from production.copy import RowConflicts, production_rows_copy
 from production.events import (
+    DELETE,
+    production_changed_on_commit,
     production_deletes_changed_on_commit,
     production_rows_changed_on_commit,
 )
 from production.models import ProductionRecord
+from production.partitions import production_partitions_empty, production_partitions_inside
 
 
 def _conflict(factory_id: int, time: datetime) -> Conflict:
@@ -68,12 +71,36 @@ def production_record_update(*, record: ProductionRecord, **changes) -> Producti
     return record
 
 
-def production_window_delete(*, factory_id: int, after: datetime, before: datetime) -> int:
-    """Delete one factory's records with after <= time < before; return how many."""
-    window = ProductionRecord.objects.filter(
-        factory_id=factory_id, time__gte=after, time__lt=before
-    )
-    return production_records_delete(queryset=window)
+def production_window_delete(*, factory_id: int | None, after: datetime, before: datetime) -> int:
+    """Delete the records with after <= time < before of one factory, or of every factory
+    (None); return how many. Every factory's window empties the time partitions wholly
+    inside it at once and deletes only the rest row by row."""
+    if factory_id is not None:
+        window = ProductionRecord.objects.filter(
+            factory_id=factory_id, time__gte=after, time__lt=before
+        )
+        return production_records_delete(queryset=window)
+    return deadlock_retried(lambda: _every_factory_window_delete(after, before))
+
+
+def _every_factory_window_delete(after: datetime, before: datetime) -> int:
+    with transaction.atomic():
+        inside = production_partitions_inside(after, before)
+        # Row by row first, then the whole partitions: they stay locked only until commit.
+        rest, low = Q(), after
+        for _, start, end in [*inside, (before, before, before)]:
+            if low < start:
+                rest |= Q(time__gte=low, time__lt=start)
+            low = end
+        deleted = (
+            production_records_delete(queryset=ProductionRecord.objects.filter(rest)) if rest else 0
+        )
+        emptied = production_partitions_empty(inside)
+        for factory_id, first, last, rows in emptied.spans:
+            production_changed_on_commit(
+                factory_id=factory_id, first=first, last=last, rows=rows, action=DELETE
+            )
+    return deleted + emptied.rows
 
 
 def production_record_delete(*, record: ProductionRecord) -> None:

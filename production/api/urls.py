@@ -28,7 +28,9 @@ urlpatterns = [
     re_path(
         r"^production/?$",
         ProductionRecordViewSet.as_view(
-            {"get": "list", "post": "create"}, basename="production", suffix="List"
+            {"get": "list", "post": "create", "delete": "window_delete"},
+            basename="production",
+            suffix="List",
         ),
         name="production-list",
     ),

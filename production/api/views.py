@@ -45,6 +45,7 @@ EXPORT_FULL = {
     "process": "This server is running {bound} CSV exports, as many as "
     "EXPORT_MAX_PER_PROCESS allows; try again shortly.",
 }
+WINDOW_DELETED = inline_serializer("WindowDeleted", {"deleted": serializers.IntegerField()})
 
 
 class RecordsKeptSinceMixin:
@@ -119,8 +120,29 @@ class ProductionRecordViewSet(RecordListMixin, ResourceViewSet):
     keyset_orderings = {"factory_id,time": ("factory_id", "time")}
     default_ordering = "factory_id,time"
 
+    @property
+    def browsable_api_hidden_forms(self) -> frozenset[str]:
+        """The list's DELETE needs a window (?after=&before=): no one-click form that could
+        only fail; a single record keeps its delete button."""
+        return frozenset({"DELETE"}) if self.action == "list" else frozenset()
+
     def export_filename(self) -> str:
         return "production.csv"
+
+    @extend_schema(
+        operation_id="production_window_delete",
+        summary="Delete every factory's records in a window",
+        description="Time partitions wholly inside the window are emptied at once (PostgreSQL; "
+        "the rollups of their periods go with them), the rest of the window row by row.",
+        parameters=[RequiredTimeWindowSerializer],
+        responses={200: WINDOW_DELETED, 400: OpenApiResponse()},
+        filters=False,
+    )
+    def window_delete(self, request):
+        window = RequiredTimeWindowSerializer(data=request.query_params)
+        window.is_valid(raise_exception=True)
+        deleted = production_window_delete(factory_id=None, **window.validated_data)
+        return Response({"deleted": deleted})
 
     def perform_destroy(self, instance: ProductionRecord) -> None:
         production_record_delete(record=instance)
@@ -176,7 +198,7 @@ class FactoryProductionViewSet(
         summary="Delete one factory's records in a window",
         parameters=[RequiredTimeWindowSerializer],
         responses={
-            200: inline_serializer("WindowDeleted", {"deleted": serializers.IntegerField()}),
+            200: WINDOW_DELETED,
             400: OpenApiResponse(),
             404: OpenApiResponse(),
         },

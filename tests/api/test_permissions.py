@@ -93,6 +93,7 @@ WRITES = [
     Endpoint("DELETE", "/factories/{empty_factory}", success=204),
     *OPERATOR_WRITES,
     Endpoint("DELETE", "/production/records/{record}", success=204),
+    Endpoint("DELETE", "/production?" + WINDOW),
     Endpoint("DELETE", "/production/{factory}?" + WINDOW),
 ]
 

@@ -13,7 +13,8 @@ class Command(BaseCommand):
     help = (
         "Create the time partitions of production records for the current period and "
         "PRODUCTION_PARTITIONS_AHEAD periods ahead, and for every period the default partition "
-        "holds rows of (moving them); drop those older than PRODUCTION_RAW_RETENTION. Run it "
+        "holds rows of (moving them); drop those older than PRODUCTION_RAW_RETENTION and those "
+        "of past periods without records. Run it "
         "daily (cron, or the worker). With --convert, first convert an unpartitioned records "
         "table while writes go on. PostgreSQL only."
     )
@@ -45,6 +46,8 @@ class Command(BaseCommand):
             self.stdout.write(f"created {name}")
         for name in done.dropped:
             self.stdout.write(f"dropped {name} (PRODUCTION_RAW_RETENTION)")
+        for name in done.emptied_dropped:
+            self.stdout.write(f"dropped {name} (a past period without records)")
         self.stdout.write(
             f"{len(done.created)} partitions created, {done.rows_moved} rows moved out of the "
             f"default partition; {len(production_partitions_list())} time partitions in all."
