@@ -18,7 +18,11 @@ from inventory.tests.factories import FactoryFactory
 from production.columns import ProductionColumns
 from production.conversion import NEW, ConversionMismatch, production_records_convert
 from production.models import ProductionRecord
-from production.partitions import production_partitioned, production_partitions_list
+from production.partitions import (
+    production_partitioned,
+    production_partitions_list,
+    production_records_kept_since,
+)
 from production.services import (
     production_record_create,
     production_record_update,
@@ -128,6 +132,26 @@ def test_the_command_converts_keeping_every_record_rollup_and_name(unpartitioned
     assert later.pk > before[-1][0]  # the identity goes on past every id the old table gave
     stored, recomputed = rollups_recomputed()
     assert stored == recomputed  # the rollup triggers are on the new table
+
+
+def test_before_conversion_nothing_is_dropped_and_every_factory_window_deletes_row_by_row(
+    unpartitioned, settings, api_client
+):
+    settings.PRODUCTION_RAW_RETENTION = "1 month"  # would reach past January 2024
+    window = {"after": START, "before": START + timedelta(days=1)}
+    deleted = production_window_delete(factory_id=None, **window)
+
+    assert deleted == 4 * 1440
+    assert not ProductionRecord.objects.filter(time__lt=window["before"]).exists()
+    stored, recomputed = rollups_recomputed()
+    assert stored == recomputed
+    assert production_records_kept_since() is None
+    assert "Production-Records-Since" not in api_client.get("/sprocketFactory/v1/production")
+
+    call_command("production_partitions", "--convert")
+
+    assert production_records_kept_since() is not None
+    assert "Production-Records-Since" in api_client.get("/sprocketFactory/v1/production")
 
 
 def test_a_copy_that_differs_is_not_swapped_and_the_old_table_is_left_as_it_was(unpartitioned):

@@ -199,7 +199,9 @@ def test_summaries_after_it_add_up_the_records_left_in_any_zone(api_client, plan
 @pytest.mark.usefixtures("on_postgresql")
 def test_a_failure_after_emptying_leaves_every_record_and_rollup(plants, monkeypatch):
     before = (sorted(records_left()), rollups_as_stored_and_as_the_records_add_up())
-    monkeypatch.setattr(partitions, "EMPTIED_ROLLUPS", "SELECT cardinality(%s::timestamptz[]) / 0, %s")
+    monkeypatch.setattr(
+        partitions, "EMPTIED_ROLLUPS", "SELECT cardinality(%s::timestamptz[]) / 0, %s"
+    )
 
     with pytest.raises(DataError):
         production_window_delete(factory_id=None, **window())
