@@ -4,6 +4,7 @@ from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from alerts.api.urls import urlpatterns as alerts_urls
 from core.api.auth_views import TokenLogoutView, TokenObtainView
 from core.api.exceptions import json_not_found
 from inventory.api.urls import urlpatterns as inventory_urls
@@ -31,6 +32,7 @@ urlpatterns = [
     ),
     *production_urls,
     *inventory_urls,
+    *alerts_urls,
     # Unknown paths under the API are a JSON 404 even with DEBUG on, for every method: no
     # CSRF check here, or a POST to a mistyped path would get Django's HTML 403 page.
     re_path(r"", csrf_exempt(json_not_found)),

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "ingest",
     "inventory",
     "production",
+    "alerts",
 ]
 
 MIDDLEWARE = [

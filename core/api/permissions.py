@@ -20,7 +20,8 @@ class ModelActionPermission(BasePermission):
 
     A view without a `queryset` names its model with `permission_model`, and may name other
     permissions per method with `required_permissions` (bulk ingest). Exports
-    (`view.is_export(request)`) are never anonymous.
+    (`view.is_export(request)`) and views that say `anonymous_read = False` (alert rules:
+    their webhook addresses may carry tokens) are never read anonymously.
     """
 
     def has_permission(self, request, view) -> bool:
@@ -28,7 +29,8 @@ class ModelActionPermission(BasePermission):
             # Let the view answer 405; a view without a model could not name a permission.
             return True
         exporting = getattr(view, "is_export", lambda _request: False)(request)
-        if request.method in SAFE_METHODS and settings.ANONYMOUS_READ and not exporting:
+        anonymous_read = settings.ANONYMOUS_READ and getattr(view, "anonymous_read", True)
+        if request.method in SAFE_METHODS and anonymous_read and not exporting:
             return True
         user = request.user
         if not (user and user.is_authenticated):

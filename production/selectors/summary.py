@@ -290,7 +290,7 @@ def _range_rows(
             # A bucket that starts in local year 0 or 10000 has no ISO 8601 label to give.
             raise unlabelled(zone_name) from None
         budget -= len(ranges) * len(ids)
-        sums = _sums(ids, ranges, every_factory=one_scan, kept_since=kept_since)
+        sums = summary_sums(ids, ranges, every_factory=one_scan, kept_since=kept_since)
         for pk in ids:
             for index, bucket_range in enumerate(ranges):
                 if (pk, index) in sums:
@@ -299,13 +299,14 @@ def _range_rows(
     return rows_by_factory
 
 
-def _sums(
+def summary_sums(
     factory_ids: list[int],
     ranges: list[BucketRange],
     *,
-    every_factory: bool,
-    kept_since: datetime | None,
+    every_factory: bool = False,
+    kept_since: datetime | None = None,
 ) -> dict:
+    """Actual and goal summed per (factory id, index of the range) that has records."""
     if connection.vendor == "postgresql":
         return _sums_postgresql(
             factory_ids, ranges, every_factory=every_factory, kept_since=kept_since

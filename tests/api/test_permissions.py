@@ -246,7 +246,14 @@ def test_the_window_delete_deletes_only_the_factory_records_inside_the_window(wo
     assert list(ProductionRecord.objects.values_list("pk", flat=True)) == [outside.pk]
 
 
-VIEW_ALL = {"inventory.view_sprocket", "inventory.view_factory", "production.view_productionrecord"}
+VIEW_ALL = {
+    "inventory.view_sprocket",
+    "inventory.view_factory",
+    "production.view_productionrecord",
+    # Issue 15: rules are edited by managers through the API, read by every role.
+    "alerts.view_alertrule",
+    "alerts.view_alert",
+}
 DESIGN_ROLES = {
     "viewer": VIEW_ALL,
     "operator": VIEW_ALL
@@ -257,9 +264,11 @@ DESIGN_ROLES = {
             ("inventory", "sprocket"),
             ("inventory", "factory"),
             ("production", "productionrecord"),
+            ("alerts", "alertrule"),
         )
         for action in ("view", "add", "change", "delete")
-    },
+    }
+    | {"alerts.view_alert"},
 }
 
 
@@ -286,11 +295,14 @@ def test_roles_ensure_takes_back_a_permission_given_to_a_group_by_hand(db):
 
     roles_ensure(app_label="inventory")
     roles_ensure(app_label="production")
+    roles_ensure(app_label="alerts")
 
     assert set(viewer.permissions.values_list("codename", flat=True)) == {
         "view_sprocket",
         "view_factory",
         "view_productionrecord",
+        "view_alertrule",
+        "view_alert",
     }
 
 

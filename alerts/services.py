@@ -1,0 +1,165 @@
+"""Every write of alerts: evaluating rules (opening and resolving alerts, each with its webhook
+delivery in the same transaction)."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from alerts.evaluation import OPEN, RESOLVE, Reading, attainment, verdict, window_of
+from alerts.models import Alert, AlertRule, AlertState, RuleKind, WebhookDelivery
+from core.events.publish import events_add_on_commit
+from core.times import time_format
+from inventory.models import Factory
+from production.events import STREAM
+from production.selectors.windows import (
+    production_factories_writing_since,
+    production_window_totals,
+)
+
+OPENED, RESOLVED = "alert.opened", "alert.resolved"
+
+
+@dataclass
+class Evaluated:
+    opened: list[Alert] = field(default_factory=list)
+    resolved: list[Alert] = field(default_factory=list)
+
+
+def alerts_evaluate(
+    *, now: datetime | None = None, factory_ids: list[int] | None = None
+) -> Evaluated:
+    """Evaluate every active rule at every factory it covers (only `factory_ids`, when given:
+    those a committed write changed) over its window ending now; open and resolve alerts."""
+    now = now or timezone.now()
+    rules = AlertRule.objects.filter(is_active=True)
+    factories = Factory.objects.filter(is_active=True)
+    if factory_ids is not None:
+        rules = rules.filter(Q(factory__isnull=True) | Q(factory_id__in=factory_ids))
+        factories = factories.filter(pk__in=factory_ids)
+    every_factory = list(factories.values_list("pk", flat=True))
+    covered = {
+        rule: [rule.factory_id] if rule.factory_id else every_factory
+        for rule in rules.select_related("factory")
+        if rule.factory_id is None or rule.factory.is_active
+    }
+    readings = _readings(covered, now)
+    open_alerts = {
+        (alert.rule_id, alert.factory_id): alert
+        for alert in Alert.objects.filter(state=AlertState.OPEN, rule__in=list(covered))
+    }
+    cooling = _cooling_down(covered, now)
+    done = Evaluated()
+    for rule, factory_ids_of_rule in covered.items():
+        for factory_id in factory_ids_of_rule:
+            reading = readings[(rule.kind, rule.window_minutes)].get(factory_id)
+            alert = open_alerts.get((rule.pk, factory_id))
+            change = verdict(rule, reading, alert_open=alert is not None)
+            if change == OPEN and (rule.pk, factory_id) not in cooling:
+                opened = _alert_open(rule, factory_id, reading, now)
+                if opened is not None:
+                    done.opened.append(opened)
+            elif change == RESOLVE and _alert_resolve(alert, reading, now):
+                done.resolved.append(alert)
+    return done
+
+
+def _readings(covered: dict[AlertRule, list[int]], now: datetime) -> dict:
+    """Per (kind, window) the reading of every factory a rule of that kind and window covers:
+    one query of sums (rollups and raw edges) or of writers per distinct window."""
+    factories_by_window: dict[tuple[str, int], set[int]] = defaultdict(set)
+    for rule, factory_ids in covered.items():
+        factories_by_window[(rule.kind, rule.window_minutes)].update(factory_ids)
+    readings: dict[tuple[str, int], dict[int, Reading]] = {}
+    for (kind, minutes), factory_ids in factories_by_window.items():
+        start, end = window_of(minutes, now)
+        if kind == RuleKind.NO_PRODUCTION:
+            wrote = production_factories_writing_since(factory_ids=sorted(factory_ids), since=start)
+            readings[(kind, minutes)] = {
+                factory_id: Reading(actual=0, goal=0, wrote=factory_id in wrote)
+                for factory_id in factory_ids
+            }
+            continue
+        totals = production_window_totals(factory_ids=sorted(factory_ids), after=start, before=end)
+        readings[(kind, minutes)] = {
+            factory_id: Reading(actual=t.actual, goal=t.goal, wrote=True)
+            for factory_id, t in totals.items()
+        } | {
+            factory_id: Reading(actual=0, goal=0, wrote=False)
+            for factory_id in factory_ids - totals.keys()
+        }
+    return readings
+
+
+def _cooling_down(covered: dict[AlertRule, list[int]], now: datetime) -> set[tuple[int, int]]:
+    """(rule, factory) pairs whose last alert resolved within the rule's cool-down."""
+    cooling = set()
+    rules = [rule for rule in covered if rule.cooldown_minutes]
+    if not rules:
+        return cooling
+    earliest = now - timedelta(minutes=max(rule.cooldown_minutes for rule in rules))
+    recent = Alert.objects.filter(rule__in=rules, resolved_at__gt=earliest).values_list(
+        "rule_id", "factory_id", "resolved_at"
+    )
+    minutes = {rule.pk: rule.cooldown_minutes for rule in rules}
+    for rule_id, factory_id, resolved_at in recent:
+        if resolved_at > now - timedelta(minutes=minutes[rule_id]):
+            cooling.add((rule_id, factory_id))
+    return cooling
+
+
+def _alert_open(rule: AlertRule, factory_id: int, reading: Reading, now: datetime) -> Alert | None:
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                rule=rule, factory_id=factory_id, opened_at=now, opened_value=attainment(reading)
+            )
+            _delivery_add(alert, OPENED, now)
+    except IntegrityError:  # another evaluation opened it meanwhile
+        return None
+    return alert
+
+
+def _alert_resolve(alert: Alert, reading: Reading, now: datetime) -> bool:
+    with transaction.atomic():
+        changed = Alert.objects.filter(pk=alert.pk, state=AlertState.OPEN).update(
+            state=AlertState.RESOLVED, resolved_at=now, resolved_value=attainment(reading)
+        )
+        if not changed:  # another evaluation resolved it meanwhile
+            return False
+        alert.refresh_from_db()
+        _delivery_add(alert, RESOLVED, now)
+    return True
+
+
+def alert_document(alert: Alert) -> dict:
+    """An alert as the API, the webhooks and the live stream show it."""
+    rule = alert.rule
+    return {
+        "id": alert.pk,
+        "rule_id": rule.pk,
+        "rule_name": rule.name,
+        "kind": rule.kind,
+        "factory_id": alert.factory_id,
+        "state": alert.state,
+        "opened_at": time_format(alert.opened_at),
+        "resolved_at": time_format(alert.resolved_at) if alert.resolved_at else None,
+        "opened_value": None if alert.opened_value is None else str(alert.opened_value),
+        "resolved_value": None if alert.resolved_value is None else str(alert.resolved_value),
+        "window_minutes": rule.window_minutes,
+        "threshold": None if rule.threshold is None else str(rule.threshold),
+    }
+
+
+def _delivery_add(alert: Alert, event: str, now: datetime) -> WebhookDelivery:
+    document = alert_document(alert)
+    delivery = WebhookDelivery.objects.create(
+        alert=alert, event=event, body={"event": event, "alert": document}, next_attempt_at=now
+    )
+    events_add_on_commit(
+        STREAM, key=("alert", alert.pk, event), kind="alert", data={"event": event, **document}
+    )
+    return delivery
