@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from alerts.models import Alert, AlertRule, WebhookDelivery
+from alerts.services import webhook_deliveries_retry
 
 
 @admin.register(AlertRule)
@@ -43,6 +44,7 @@ class AlertAdmin(admin.ModelAdmin):
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ("id", "event", "alert", "state", "attempts", "next_attempt_at", "delivered_at")
     list_filter = ("state", "event")
+    actions = ["retry"]
     readonly_fields = (
         "alert",
         "event",
@@ -59,3 +61,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.action(description="Retry the selected failed deliveries", permissions=["change"])
+    def retry(self, request, queryset) -> None:
+        retried = webhook_deliveries_retry(deliveries=queryset)
+        self.message_user(request, f"{retried} failed deliveries queued again.", messages.SUCCESS)

@@ -6,7 +6,15 @@ class AlertsConfig(AppConfig):
     verbose_name = "Alerts"
 
     def ready(self) -> None:
+        from alerts.queue import alerts_evaluation_enqueue
         from core.roles import ALL, VIEW, roles_grant
+        from production.events import production_written
+
+        production_written.connect(
+            lambda factory_ids, **_: alerts_evaluation_enqueue(factory_ids=factory_ids),
+            weak=False,
+            dispatch_uid="alerts_evaluation_enqueue",
+        )
 
         roles_grant(
             self,

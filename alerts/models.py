@@ -160,3 +160,13 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} of alert {self.alert_id} ({self.state})"
+
+
+class WorkerBeat(models.Model):
+    """When the worker last ran a periodic task (its health check reads it)."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -1,16 +1,27 @@
 """Every write of alerts: evaluating rules (opening and resolving alerts, each with its webhook
-delivery in the same transaction)."""
+delivery written and queued in the same transaction), and the deliveries' attempts."""
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from alerts.evaluation import OPEN, RESOLVE, Reading, attainment, verdict, window_of
-from alerts.models import Alert, AlertRule, AlertState, RuleKind, WebhookDelivery
+from alerts.models import (
+    Alert,
+    AlertRule,
+    AlertState,
+    DeliveryState,
+    RuleKind,
+    WebhookDelivery,
+    WorkerBeat,
+)
+from alerts.queue import webhook_delivery_enqueue
 from core.events.publish import events_add_on_commit
 from core.times import time_format
 from inventory.models import Factory
@@ -21,6 +32,8 @@ from production.selectors.windows import (
 )
 
 OPENED, RESOLVED = "alert.opened", "alert.resolved"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -159,7 +172,70 @@ def _delivery_add(alert: Alert, event: str, now: datetime) -> WebhookDelivery:
     delivery = WebhookDelivery.objects.create(
         alert=alert, event=event, body={"event": event, "alert": document}, next_attempt_at=now
     )
+    webhook_delivery_enqueue(delivery)
     events_add_on_commit(
         STREAM, key=("alert", alert.pk, event), kind="alert", data={"event": event, **document}
     )
     return delivery
+
+
+def webhook_deliveries_due(*, now: datetime) -> list[WebhookDelivery]:
+    return list(
+        WebhookDelivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+    )
+
+
+def webhook_delivery_claim(*, delivery_id: int) -> WebhookDelivery | None:
+    """The delivery, if it is pending and due and no other run holds it; its next attempt
+    moves a lease ahead (twice the timeout and 5 s) so no other run takes it meanwhile."""
+    now = timezone.now()
+    lease = timedelta(seconds=2 * settings.WEBHOOK_TIMEOUT_SECONDS + 5)
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id, state=DeliveryState.PENDING, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + lease)
+    if not claimed:
+        return None
+    return WebhookDelivery.objects.select_related("alert__rule").get(pk=delivery_id)
+
+
+def webhook_delivery_attempt_record(
+    *, delivery: WebhookDelivery, status: int | None, error: str
+) -> None:
+    """A 2xx answer delivers; anything else (another status, a timeout, a refused target)
+    retries after WEBHOOK_RETRY_SECONDS doubled for each attempt made, until
+    WEBHOOK_MAX_ATTEMPTS, then fails."""
+    now = timezone.now()
+    delivery.attempts += 1
+    delivery.last_status_code = status
+    delivery.last_error = (error or f"answered {status}")[:2000]
+    if status is not None and 200 <= status < 300:
+        delivery.state, delivery.delivered_at, delivery.last_error = (
+            DeliveryState.DELIVERED,
+            now,
+            "",
+        )
+    elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+        delivery.state = DeliveryState.FAILED
+    else:
+        backoff = settings.WEBHOOK_RETRY_SECONDS * 2 ** (delivery.attempts - 1)
+        delivery.next_attempt_at = now + timedelta(seconds=backoff)
+    delivery.save()
+    logger.info(
+        "webhook delivery %s, attempt %s: %s", delivery.pk, delivery.attempts, status or error
+    )
+
+
+def webhook_deliveries_retry(*, deliveries: QuerySet[WebhookDelivery]) -> int:
+    """Failed deliveries start again from a first attempt (the admin's action)."""
+    with transaction.atomic():
+        failed = list(deliveries.select_for_update().filter(state=DeliveryState.FAILED))
+        for delivery in failed:
+            delivery.state, delivery.attempts = DeliveryState.PENDING, 0
+            delivery.next_attempt_at = timezone.now()
+            delivery.save(update_fields=["state", "attempts", "next_attempt_at"])
+            webhook_delivery_enqueue(delivery)
+    return len(failed)
+
+
+def worker_beat_record(*, name: str, at: datetime) -> None:
+    WorkerBeat.objects.update_or_create(name=name, defaults={"at": at})

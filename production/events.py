@@ -4,12 +4,17 @@ which factory, which time range, how many rows, and whether they were written or
 Every write path calls `production_changed_on_commit` (services, the model's save signal for
 the admin and `loaddata`): it bumps the cache generation, then adds the event, so both happen
 at the same after-commit point and a client refetching on the event reads fresh data.
+
+Each also sends `production_written` inside the write's transaction, with the factories it
+changed: what must follow every committed write (alert evaluation) is queued in the same
+transaction, so it is neither lost after a commit nor run for a write that rolled back.
 """
 
 from collections import defaultdict
 from datetime import UTC, datetime
 
 from django.db.models import Count, Max, Min, QuerySet
+from django.dispatch import Signal
 
 from core.cache import cache_generations_bump_on_commit
 from core.events.publish import events_add_on_commit
@@ -19,6 +24,9 @@ from production.models import PRODUCTION
 
 STREAM = "production"
 WRITE, DELETE = "write", "delete"
+
+# Sent inside the transaction of every production write: `factory_ids`, the factories changed.
+production_written = Signal()
 
 
 def _merged(earlier: dict, later: dict) -> dict:
@@ -35,6 +43,7 @@ def production_changed_on_commit(
 ) -> None:
     """After commit: bump the production cache generation, then publish the change."""
     cache_generations_bump_on_commit(PRODUCTION)
+    production_written.send(sender=STREAM, factory_ids=[factory_id])
     _event_add(factory_id=factory_id, first=first, last=last, rows=rows, action=action)
 
 
@@ -75,6 +84,7 @@ def production_rows_changed_on_commit(columns: ProductionColumns) -> None:
     """A bulk write's events: one per factory it wrote to (and one cache bump)."""
     cache_generations_bump_on_commit(PRODUCTION)
     spans = _spans(columns)
+    production_written.send(sender=STREAM, factory_ids=sorted(spans))
     for factory_id, (first, last, rows) in sorted(spans.items()):
         _event_add(
             factory_id=factory_id,
@@ -94,5 +104,8 @@ def production_deletes_changed_on_commit(queryset: QuerySet) -> None:
         .values("factory_id")
         .annotate(first=Min("time"), last=Max("time"), rows=Count("pk"))
     )
+    spans = list(spans)
+    if spans:
+        production_written.send(sender=STREAM, factory_ids=[span["factory_id"] for span in spans])
     for span in spans:
         _event_add(action=DELETE, **span)

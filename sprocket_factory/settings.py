@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "inventory",
     "production",
     "alerts",
+    "django_q",
 ]
 
 MIDDLEWARE = [
@@ -113,6 +114,12 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves and runs the worker in two processes: writers wait for each
+    # other (IMMEDIATE transactions, 20 s) and readers do not wait for writers (WAL).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Milliseconds a request's query may run (0: no limit). manage.py commands other than
@@ -267,6 +274,34 @@ if PRODUCTION_RAW_RETENTION and not re.fullmatch(
     r"[1-9]\d* (day|week|month|year)s?", PRODUCTION_RAW_RETENTION
 ):
     raise ImproperlyConfigured('PRODUCTION_RAW_RETENTION must be like "24 months" or empty.')
+
+# Alerts (alerts/): `manage.py worker` runs django-q2 on its ORM broker, so a task is queued
+# in the transaction of the write that asks for it. Rules are evaluated after every committed
+# production write and every ALERT_TICK_MINUTES; each opened and resolved alert is a webhook.
+ALERT_TICK_MINUTES = env.int("ALERT_TICK_MINUTES", default=1)
+# Hosts (or addresses) a webhook may reach although they resolve to private, loopback or
+# link-local addresses ("*": any); public addresses need no listing.
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# The wait after a first failed attempt, doubled after each (30 s, 1 min, 2 min, ...).
+WEBHOOK_RETRY_SECONDS = env.float("WEBHOOK_RETRY_SECONDS", default=30.0)
+WORKER_PROCESSES = env.int("WORKER_PROCESSES", default=2)
+# A task running longer is stopped; one whose worker died runs again after this and a minute.
+WORKER_TASK_TIMEOUT_SECONDS = env.int("WORKER_TASK_TIMEOUT_SECONDS", default=1800)
+Q_CLUSTER = {
+    "name": "sprocket-factory",
+    "orm": "default",
+    "workers": WORKER_PROCESSES,
+    "timeout": WORKER_TASK_TIMEOUT_SECONDS,
+    "retry": WORKER_TASK_TIMEOUT_SECONDS + 60,
+    "max_attempts": 3,
+    # A task that raised is not run again by the queue: deliveries retry themselves.
+    "ack_failures": True,
+    "save_limit": 100,
+    "catch_up": False,
+    "label": "Worker tasks",
+}
 
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated request is told how to authenticate (401).

@@ -1,7 +1,9 @@
 from rest_framework import serializers
 
 from alerts.models import Alert, AlertRule, RuleKind
+from alerts.webhooks import webhook_target
 from core.api.serializers import StrictFieldsMixin
+from core.errors import InvalidInput
 from inventory.models import Factory
 
 
@@ -37,6 +39,13 @@ class AlertRuleSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "threshold": {"coerce_to_string": False},
             "hysteresis": {"coerce_to_string": False},
         }
+
+    def validate_webhook_url(self, value: str) -> str:
+        try:
+            webhook_target(value, unresolved_ok=True)
+        except InvalidInput as refused:
+            raise serializers.ValidationError(refused.detail["webhook_url"]) from None
+        return value
 
     def validate(self, attrs: dict) -> dict:
         kind = attrs.get("kind", getattr(self.instance, "kind", None))
