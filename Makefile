@@ -19,10 +19,13 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 
 venv: $(VENV)/.dev
 
-## Set up, migrate, load the original data (into an empty database) and serve on $(HOST):$(PORT).
+## Set up, migrate, load the original data (into an empty database) and serve on $(HOST):$(PORT),
+## with the worker (alerts, webhooks) beside the development server, stopped with it.
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_original_data
+	$(BIN)/python manage.py worker & worker=$$!; \
+	trap 'kill -TERM $$worker; wait $$worker' EXIT; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## Set up and run the whole suite (PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set).

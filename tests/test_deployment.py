@@ -377,3 +377,21 @@ def test_compose_pgbouncer_is_built_from_the_tested_entrypoint_with_what_it_read
         pgbouncer["environment"]["POSTGRES_PASSWORD"]
         == (compose()["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"])
     )
+
+
+def test_compose_runs_the_worker_on_the_primary_with_a_health_check_and_a_graceful_stop():
+    worker = compose()["services"]["worker"]
+
+    assert worker["command"] == ["python", "manage.py", "worker"]
+    assert "@postgres:5432/" in worker["environment"]["DATABASE_URL"]  # not through PgBouncer
+    assert worker["environment"]["DATABASE_REPLICA_URLS"] == ""
+    assert worker["depends_on"]["setup"] == {"condition": "service_completed_successfully"}
+    assert worker["healthcheck"]["test"] == ["CMD", "python", "manage.py", "worker", "--check"]
+    assert worker["stop_signal"] == "SIGTERM"
+
+
+def test_make_run_starts_the_worker_beside_the_development_server():
+    recipe = (ROOT / "Makefile").read_text().split("\nrun:", 1)[1].split("\n\n", 1)[0]
+
+    assert "manage.py worker &" in recipe
+    assert recipe.index("manage.py worker") < recipe.index("manage.py runserver")
