@@ -16,6 +16,8 @@ EVENTS_DESCRIPTION = """Committed production as [Server-Sent Events](https://htm
 - `production` — `{"factory_id", "action": "write"|"delete", "first", "last", "rows"}`: one
   commit's records of one factory, between `first` and `last` (UTC, inclusive). Refetch the
   buckets of that range (`/production/summary?factory_id=…&after=…&before=…`).
+- `alert` — an alert opened or resolved: `{"event": "alert.opened"|"alert.resolved", "id",
+  "rule_id", "factory_id", "state", "opened_at", "resolved_at", ...}` (`/alerts`).
 - `reset` — events were missed (the client was away longer than the stream holds, or the
   event store restarted): refetch everything shown.
 - `unavailable` — the event store is down; the stream ends. Refetch periodically; the
