@@ -3,6 +3,7 @@ from django_filters import rest_framework as filters
 from core.api.filters import (
     ContainsFilter,
     IdListFilter,
+    StrictBooleanFilter,
     TimeFilter,
     TimeWindowForm,
     ZoneFilter,
@@ -61,6 +62,11 @@ class ProductionSummaryFilterSet(filters.FilterSet):
     factory_id = IdListFilter(method="as_parameter", help_text="Repeatable; default every factory.")
     tz = ZoneFilter(
         method="as_parameter", help_text="IANA zone for the buckets; default each factory's own."
+    )
+    forecast = StrictBooleanFilter(
+        method="as_parameter",
+        help_text="true: with bucket=day, the bucket of the current day carries `forecast` "
+        "(where the day will end at the recent run rate); computed fresh, not cached.",
     )
 
     class Meta:

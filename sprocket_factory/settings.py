@@ -279,6 +279,8 @@ if PRODUCTION_RAW_RETENTION and not re.fullmatch(
 # in the transaction of the write that asks for it. Rules are evaluated after every committed
 # production write and every ALERT_TICK_MINUTES; each opened and resolved alert is a webhook.
 ALERT_TICK_MINUTES = env.int("ALERT_TICK_MINUTES", default=1)
+# The run rate a day's forecast projects with: actual per minute over this many minutes.
+FORECAST_RATE_MINUTES = env.int("FORECAST_RATE_MINUTES", default=60)
 # Hosts (or addresses) a webhook may reach although they resolve to private, loopback or
 # link-local addresses ("*": any); public addresses need no listing.
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])

@@ -122,12 +122,16 @@ class CachedReadsMixin:
     cache_depends_on: tuple[str, ...] = ()
     cache_headers: tuple[str, ...] = ()
 
+    def cacheable(self, request) -> bool:
+        """Whether this GET's answer depends only on the data (not on the clock)."""
+        return True
+
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
         # Authentication, permissions, throttles and content negotiation are done: only now
         # may the cache answer. The handler is whichever action the route maps GET to.
         method = request.method.lower()
-        if request.method in CACHED_METHODS and self.cache_depends_on:
+        if request.method in CACHED_METHODS and self.cache_depends_on and self.cacheable(request):
             handler = getattr(self, method)
             setattr(
                 self,

@@ -1,3 +1,4 @@
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -16,6 +17,7 @@ from production.selectors import (
     FIXED_BUCKETS,
     production_summary_with_bucket,
 )
+from production.selectors.forecast import production_summary_forecasts_attach
 
 # Which bucket the rows are summed by: the one asked for, or the one `auto` stood for.
 BUCKET_HEADER = "Bucket"
@@ -35,6 +37,22 @@ class SummaryQuerySerializer(TimeWindowSerializer):
     tz = serializers.CharField(required=False, max_length=64)
 
 
+class ForecastSerializer(serializers.Serializer):
+    """Where the day will end: the day so far, then the last FORECAST_RATE_MINUTES' run rate."""
+
+    projected_actual = serializers.IntegerField(help_text="Actual at the end of the local day.")
+    day_goal = serializers.IntegerField(
+        help_text="The goal so far, and the rest of the day at the day's goal per minute."
+    )
+    status = serializers.ChoiceField(choices=["on_track", "behind"])
+    behind_by = serializers.IntegerField(help_text="day_goal - projected_actual, at least 0.")
+    run_rate_per_minute = serializers.FloatField()
+    goal_met_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the day's goal is met at the run rate; null: not today."
+    )
+    day_ends_at = serializers.DateTimeField()
+
+
 class SummaryRowSerializer(serializers.Serializer):
     factory_id = serializers.IntegerField()
     bucket = serializers.CharField(
@@ -46,6 +64,10 @@ class SummaryRowSerializer(serializers.Serializer):
     sprocket_production_goal = serializers.IntegerField()
     attainment = serializers.FloatField(
         allow_null=True, help_text="actual / goal; null when goal is 0."
+    )
+    forecast = ForecastSerializer(
+        required=False,
+        help_text="With forecast=true and bucket=day, on the bucket of the current day only.",
     )
 
 
@@ -88,4 +110,12 @@ class ProductionSummaryView(CachedReadsMixin, APIView):
             before=params["before"],
             tz=params["tz"] or None,
         )
+        if params["forecast"] and summary.bucket == "day":
+            production_summary_forecasts_attach(
+                rows=summary.rows, tz=params["tz"] or None, now=timezone.now()
+            )
         return Response(summary.rows, headers={BUCKET_HEADER: summary.bucket})
+
+    def cacheable(self, request) -> bool:
+        # A forecast moves with the clock: computed fresh every time.
+        return "forecast" not in request.query_params
