@@ -36,6 +36,7 @@ FAN_OUTS = {
     "GET /production/records/{id}": "by record id alone: the shard is not known from an id",
     "PATCH /production/records/{id}": "by record id alone: the shard is not known from an id",
     "DELETE /production/records/{id}": "by record id alone: the shard is not known from an id",
+    "DELETE /production?window": "every factory's window: each shard empties its own partitions",
 }
 
 
@@ -75,6 +76,13 @@ def requests_to_classify(factory_id: int, record_id: int) -> list[tuple[str, str
             {},
         ),
         ("DELETE /production/records/{id}", "delete", f"/production/records/{record_id}", {}),
+        ("DELETE /production?window", "delete", f"/production?{window}", {}),
+        (
+            "GET /production/summary?forecast",
+            "get",
+            f"/production/summary?factory_id={factory_id}&bucket=day&forecast=true",
+            {},
+        ),
     ]
 
 

@@ -56,10 +56,10 @@ def test_a_missing_object_is_a_json_404(api_client):
 
 
 def test_a_method_the_resource_does_not_have_is_a_json_405(manager):
-    response = manager.delete(f"{API}/production")
+    response = manager.put(f"{API}/production", {}, format="json")
 
     assert response.status_code == 405
-    assert assert_json(response) == {"detail": 'Method "DELETE" not allowed.'}
+    assert assert_json(response) == {"detail": 'Method "PUT" not allowed.'}
 
 
 def test_a_body_of_an_unsupported_media_type_is_a_json_415(manager):
