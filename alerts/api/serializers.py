@@ -65,6 +65,7 @@ class AlertRuleSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 class AlertSerializer(serializers.ModelSerializer):
     rule_id = serializers.IntegerField(read_only=True)
+    rule_name = serializers.CharField(source="rule.name", read_only=True)
     factory_id = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -72,6 +73,7 @@ class AlertSerializer(serializers.ModelSerializer):
         fields = (
             "id",
             "rule_id",
+            "rule_name",
             "factory_id",
             "state",
             "opened_at",

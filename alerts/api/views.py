@@ -21,7 +21,7 @@ class AlertViewSet(
 ):
     """Alerts as rules opened and resolved them, newest first (read only)."""
 
-    queryset = Alert.objects.all()
+    queryset = Alert.objects.select_related("rule")
     serializer_class = AlertSerializer
     filterset_class = AlertFilterSet
     pagination_class = KeysetPagination

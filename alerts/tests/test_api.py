@@ -167,6 +167,7 @@ def test_an_alert_reads_as_its_document(api_client, alerts_of_two_factories):
     assert answer == {
         "id": resolved.pk,
         "rule_id": resolved.rule_id,
+        "rule_name": resolved.rule.name,
         "factory_id": resolved.factory_id,
         "state": "resolved",
         "opened_at": "2024-03-01T09:00:00Z",

@@ -5,7 +5,7 @@ from the day so far and the recent run rate, against the day's goal.
 - the run rate: actual per minute over the last FORECAST_RATE_MINUTES (or the day so far,
   when it is shorter);
 - the day's goal: the goal so far, and for the rest of the day the goal per minute of the
-  day so far (the plan goes on as it has);
+  same recent minutes (the plan goes on as it has lately);
 - projected actual: actual so far + run rate times the minutes left;
 - `goal_met_at`: when actual reaches the day's goal at that rate (already met: when the
   forecast was made; not within the day: null).
@@ -37,12 +37,19 @@ def local_day(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 def forecast_of(
-    *, actual: int, goal: int, recent_actual: int, recent_minutes: int, start, now_end, end
+    *,
+    actual: int,
+    goal: int,
+    recent_actual: int,
+    recent_goal: int,
+    recent_minutes: int,
+    now_end: datetime,
+    end: datetime,
 ) -> dict:
-    elapsed = (now_end - start) / MINUTE
     remaining = (end - now_end) / MINUTE
     rate = recent_actual / recent_minutes if recent_minutes else 0.0
-    day_goal = round(goal + goal / elapsed * remaining) if elapsed else goal
+    goal_rate = recent_goal / recent_minutes if recent_minutes else 0.0
+    day_goal = round(goal + goal_rate * remaining)
     projected = round(actual + rate * remaining)
     if actual >= day_goal:
         met_at = now_end
@@ -86,8 +93,8 @@ def production_forecasts(*, zones: dict[int, str], now: datetime) -> dict[int, d
                 actual=actual,
                 goal=goal,
                 recent_actual=recent_actual,
+                recent_goal=recent_goal,
                 recent_minutes=round((now_end - recent_start) / MINUTE),
-                start=start,
                 now_end=now_end,
                 end=end,
             )

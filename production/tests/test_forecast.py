@@ -24,8 +24,8 @@ def test_a_steady_line_is_projected_at_its_rate_to_the_end_of_the_day():
         actual=720 * 30,
         goal=720 * 32,
         recent_actual=60 * 30,
+        recent_goal=60 * 32,
         recent_minutes=60,
-        start=start,
         now_end=now_end,
         end=end,
     )
@@ -49,8 +49,8 @@ def test_a_fast_line_says_when_it_meets_the_goal_and_a_met_goal_says_now():
         actual=720 * 40,
         goal=720 * 32,
         recent_actual=60 * 40,
+        recent_goal=60 * 32,
         recent_minutes=60,
-        start=start,
         now_end=now_end,
         end=end,
     )
@@ -58,8 +58,8 @@ def test_a_fast_line_says_when_it_meets_the_goal_and_a_met_goal_says_now():
         actual=1440 * 32,
         goal=720 * 32,
         recent_actual=0,
+        recent_goal=60 * 32,
         recent_minutes=60,
-        start=start,
         now_end=now_end,
         end=end,
     )
@@ -77,8 +77,8 @@ def test_a_stopped_line_is_projected_to_stay_where_it_is():
         actual=1000,
         goal=2000,
         recent_actual=0,
+        recent_goal=60 * 32,
         recent_minutes=60,
-        start=start,
         now_end=start + 720 * MINUTE,
         end=end,
     )

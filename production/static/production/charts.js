@@ -224,6 +224,47 @@
       this.todayChart = null;
       this.figure = element("article", { class: "chart", "data-factory-id": this.id });
       this.tile = element("div", { class: "card", "data-factory-id": this.id });
+      this.alerts = new Map();
+      this.forecast = null;
+    }
+
+    // Open alerts by id ({id, rule_name}); an open alert marks the tile and the chart.
+    setAlerts(alerts) {
+      this.alerts = new Map(alerts.map((alert) => [alert.id, alert]));
+      this.drawTile();
+    }
+
+    alertChanged(alert) {
+      if (alert.state === "open") this.alerts.set(alert.id, alert);
+      else this.alerts.delete(alert.id);
+      this.drawTile();
+    }
+
+    setForecast(forecast) {
+      this.forecast = forecast;
+      this.drawTile();
+    }
+
+    alertBadge() {
+      const open = [...this.alerts.values()];
+      this.tile.toggleAttribute("data-alert", open.length > 0);
+      this.figure.toggleAttribute("data-alert", open.length > 0);
+      if (!open.length) return null;
+      const names = open.map((alert) => alert.rule_name || "rule " + alert.rule_id).join(", ");
+      return element("div", { class: "alert-badge", role: "status" }, ["⚠ Alert: " + names]);
+    }
+
+    forecastLine() {
+      const forecast = this.forecast;
+      if (!forecast) return null;
+      const projected = forecast.projected_actual.toLocaleString();
+      const verdict =
+        forecast.status === "on_track"
+          ? "on track"
+          : "behind by " + forecast.behind_by.toLocaleString();
+      return element("div", { class: "forecast " + forecast.status, "data-forecast": forecast.status }, [
+        "Forecast: " + verdict + " (" + projected + " of " + forecast.day_goal.toLocaleString() + ")",
+      ]);
     }
 
     setBuckets(buckets, bucket) {
@@ -287,12 +328,13 @@
         spark = element("div", { class: "spark-empty" }, [this.today ? "No production yet today" : "…"]);
       }
       this.tile.replaceChildren(
-        element("div", { class: "name" }, [this.name]),
+        ...[this.alertBadge(), element("div", { class: "name" }, [this.name])].filter(Boolean),
         element("div", { class: "headline" }, [
           element("span", { class: "value attainment today " + level(attainment) }, [percent(attainment)]),
           element("span", { class: "caption" }, ["today (" + this.zone + ")"]),
         ]),
         spark,
+        ...[this.forecastLine()].filter(Boolean),
         element("div", { class: "window" }, [
           "Window: ",
           element("span", { class: "window-attainment" }, [percent(this.attainment())]),

@@ -10,6 +10,7 @@
   // Without `ready` by then the page loads anyway; a later `ready` loads again.
   const FIRST_LOAD_WAIT = 1000;
   const DAY_CHECK_EVERY = 60 * 1000;
+  const ALERTS_URL = "/sprocketFactory/v1/alerts?state=open&limit=1000";
 
   function dateBound(value) {
     return value ? Date.parse(value) : null;
@@ -45,6 +46,7 @@
           poll: () => this.load(),
           reset: () => this.load(),
           production: (event) => this.schedule(event),
+          alert: (event) => this.panels.get(event.factory_id)?.alertChanged(event),
         },
         liveStatus
       );
@@ -68,6 +70,7 @@
         const entries = byFactory(rows);
         this.panels.forEach((panel, id) => panel.setBuckets(entries.get(id)?.buckets || [], bucket));
         await Promise.all([...this.panels.values()].map((panel) => this.loadToday(panel)));
+        await this.loadAlerts();
         this.afterDraw();
       });
     }
@@ -76,8 +79,24 @@
       const start = startOfToday(panel.zone, new Date());
       this.dayStarts.set(panel.id, start);
       const params = new URLSearchParams({ factory_id: panel.id, bucket: "auto", after: isoSeconds(start) });
-      const { rows } = await fetchSummary(params);
+      const forecastParams = new URLSearchParams({
+        factory_id: panel.id,
+        bucket: "day",
+        after: isoSeconds(start),
+        forecast: "true",
+      });
+      const [{ rows }, day] = await Promise.all([fetchSummary(params), fetchSummary(forecastParams)]);
       panel.setToday({ start, buckets: byFactory(rows).get(panel.id)?.buckets || [] });
+      const current = day.rows.find((row) => row.bucket !== null && row.forecast);
+      panel.setForecast(current ? current.forecast : null);
+    }
+
+    // The open alerts of the factories shown (GET /alerts); later changes come as events.
+    async loadAlerts() {
+      const response = await fetch(ALERTS_URL, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (!response.ok) return; // alerts are optional on the page (e.g. a role without them)
+      const open = await response.json();
+      this.panels.forEach((panel, id) => panel.setAlerts(open.filter((alert) => alert.factory_id === id)));
     }
 
     refreshTilesAtMidnight() {

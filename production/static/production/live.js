@@ -13,7 +13,8 @@
     connecting: "Connecting…",
   };
 
-  // handlers: ready() when the subscription is (again) live, production(event), reset(),
+  // handlers: ready() when the subscription is (again) live, production(event), alert(event)
+  // when an alert opens or resolves, reset(),
   // poll() every 15 s while the stream is down, down() when it is found down.
   function subscribe(factoryIds, handlers, statusElement) {
     const params = new URLSearchParams();
@@ -68,6 +69,13 @@
           handlers.production(JSON.parse(message.data));
         } catch (error) {
           console.warn("Unreadable production event", message.data, error);
+        }
+      });
+      source.addEventListener("alert", (message) => {
+        try {
+          if (handlers.alert) handlers.alert(JSON.parse(message.data));
+        } catch (error) {
+          console.warn("Unreadable alert event", message.data, error);
         }
       });
       source.addEventListener("reset", () => handlers.reset());
