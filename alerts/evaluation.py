@@ -4,8 +4,8 @@ Pure functions of a reading: the state machine the services apply (and the oracl
 check). Attainment is actual / goal over the window; a window whose goal is 0 (or that has
 no record) gives no verdict, so it neither opens nor resolves an alert. An open
 attainment alert resolves only at threshold + hysteresis: a value hovering at the threshold
-does not flap. A `no_production` alert opens when the window has no record and resolves
-with the first record.
+does not flap. A `no_production` alert opens when a window wholly within the factory's
+working hours has no record, and resolves with the first record.
 """
 
 from dataclasses import dataclass
@@ -26,6 +26,7 @@ class Reading:
     actual: int
     goal: int
     wrote: bool  # any record in the window
+    working: bool = True  # the whole window in the factory's working hours
 
 
 def attainment(reading: Reading) -> Decimal | None:
@@ -44,7 +45,7 @@ def window_of(window_minutes: int, now: datetime) -> tuple[datetime, datetime]:
 def verdict(rule: AlertRule, reading: Reading, *, alert_open: bool) -> str | None:
     """OPEN, RESOLVE, or None (no change)."""
     if rule.kind == RuleKind.NO_PRODUCTION:
-        if not alert_open and not reading.wrote:
+        if not alert_open and not reading.wrote and reading.working:
             return OPEN
         if alert_open and reading.wrote:
             return RESOLVE

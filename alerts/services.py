@@ -24,6 +24,7 @@ from alerts.models import (
 from alerts.queue import webhook_delivery_enqueue
 from core.events.publish import events_add_on_commit
 from core.times import time_format
+from inventory.hours import WorkingHours
 from inventory.models import Factory
 from production.events import STREAM
 from production.selectors.windows import (
@@ -59,7 +60,13 @@ def alerts_evaluate(
         for rule in rules.select_related("factory")
         if rule.factory_id is None or rule.factory.is_active
     }
-    readings = _readings(covered, now)
+    watched = {
+        factory_id for factory_ids_of_rule in covered.values() for factory_id in factory_ids_of_rule
+    }
+    hours = {
+        factory.pk: WorkingHours.of(factory) for factory in Factory.objects.filter(pk__in=watched)
+    }
+    readings = _readings(covered, hours, now)
     open_alerts = {
         (alert.rule_id, alert.factory_id): alert
         for alert in Alert.objects.filter(state=AlertState.OPEN, rule__in=list(covered))
@@ -80,9 +87,12 @@ def alerts_evaluate(
     return done
 
 
-def _readings(covered: dict[AlertRule, list[int]], now: datetime) -> dict:
+def _readings(
+    covered: dict[AlertRule, list[int]], hours: dict[int, WorkingHours], now: datetime
+) -> dict:
     """Per (kind, window) the reading of every factory a rule of that kind and window covers:
-    one query of sums (rollups and raw edges) or of writers per distinct window."""
+    one query of sums (rollups and raw edges) or of writers per distinct window; for
+    `no_production`, whether the whole window was the factory's working time."""
     factories_by_window: dict[tuple[str, int], set[int]] = defaultdict(set)
     for rule, factory_ids in covered.items():
         factories_by_window[(rule.kind, rule.window_minutes)].update(factory_ids)
@@ -92,7 +102,12 @@ def _readings(covered: dict[AlertRule, list[int]], now: datetime) -> dict:
         if kind == RuleKind.NO_PRODUCTION:
             wrote = production_factories_writing_since(factory_ids=sorted(factory_ids), since=start)
             readings[(kind, minutes)] = {
-                factory_id: Reading(actual=0, goal=0, wrote=factory_id in wrote)
+                factory_id: Reading(
+                    actual=0,
+                    goal=0,
+                    wrote=factory_id in wrote,
+                    working=hours[factory_id].covers(start, end),
+                )
                 for factory_id in factory_ids
             }
             continue

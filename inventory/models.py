@@ -56,6 +56,10 @@ class Factory(models.Model):
     name = models.CharField(max_length=200, unique=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     is_active = models.BooleanField(default=True)
+    # Local times in `timezone`, the same every day; an end before the start runs past
+    # midnight; neither set: always working (inventory/hours.py).
+    working_hours_start = models.TimeField(null=True, blank=True)
+    working_hours_end = models.TimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -63,6 +67,14 @@ class Factory(models.Model):
         ordering = ["id"]
         verbose_name_plural = "factories"
         constraints = [
+            models.CheckConstraint(
+                condition=Q(working_hours_start__isnull=True, working_hours_end__isnull=True)
+                | (
+                    Q(working_hours_start__isnull=False, working_hours_end__isnull=False)
+                    & ~Q(working_hours_start=F("working_hours_end"))
+                ),
+                name="inventory_factory_working_hours_both_or_neither",
+            ),
             models.CheckConstraint(condition=~Q(name=""), name="inventory_factory_name_not_empty"),
             models.CheckConstraint(
                 condition=~Q(timezone=""), name="inventory_factory_timezone_not_empty"

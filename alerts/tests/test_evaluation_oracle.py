@@ -4,7 +4,7 @@ over the series says; a value hovering at the threshold does not flap; `no_produ
 on an empty window and resolves with the first record. On PostgreSQL the window's sums come
 from the rollups and raw edges; on SQLite from the records."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
@@ -213,3 +213,15 @@ def test_each_opening_and_resolution_is_one_delivery_with_the_alert_document():
     assert bodies[1]["alert"]["resolved_value"] == "1.0000"
     keys = set(WebhookDelivery.objects.values_list("idempotency_key", flat=True))
     assert len(keys) == 2
+
+
+def test_no_production_fires_only_for_a_window_wholly_within_working_hours():
+    # START is 22:00 UTC; the shift ends at 22:00 and begins again at 06:00.
+    factory = FactoryFactory(working_hours_start=time(6), working_hours_end=time(22))
+    AlertRuleFactory(kind=RuleKind.NO_PRODUCTION, threshold=None, window_minutes=30)
+
+    assert alerts_evaluate(now=START + 60 * MINUTE).opened == []  # 23:00, off shift
+    assert alerts_evaluate(now=START + 8 * 60 * MINUTE + 15 * MINUTE).opened == []  # 06:15
+    done = alerts_evaluate(now=START + 8 * 60 * MINUTE + 40 * MINUTE)  # 06:40: 06:11-06:40
+
+    assert [a.factory_id for a in done.opened] == [factory.pk]

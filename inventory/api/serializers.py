@@ -39,8 +39,36 @@ class SprocketSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 class FactorySerializer(StrictFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Factory
-        fields = ("id", "name", "timezone", "is_active", "created_at", "updated_at")
+        fields = (
+            "id",
+            "name",
+            "timezone",
+            "is_active",
+            "working_hours_start",
+            "working_hours_end",
+            "created_at",
+            "updated_at",
+        )
         read_only_fields = ("id", "created_at", "updated_at")
+        extra_kwargs = {
+            "working_hours_start": {"help_text": "Local time (HH:MM); null with the end: always."},
+            "working_hours_end": {"help_text": "Local time; before the start: past midnight."},
+        }
+
+    def validate(self, attrs: dict) -> dict:
+        hours = {
+            name: attrs.get(name, getattr(self.instance, name, None))
+            for name in ("working_hours_start", "working_hours_end")
+        }
+        start, end = hours.values()
+        if (start is None) != (end is None):
+            missing = "working_hours_end" if end is None else "working_hours_start"
+            raise serializers.ValidationError({missing: ["Set both working hours, or neither."]})
+        if start is not None and start == end:
+            raise serializers.ValidationError(
+                {"working_hours_end": ["Must differ from the start (neither set: always)."]}
+            )
+        return attrs
 
 
 class ChartDataSerializer(serializers.Serializer):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from inventory.hours import WorkingHours
 from inventory.tests.factories import FactoryFactory
 from production.models import ProductionRecord
 from production.selectors.forecast import forecast_of, local_day
@@ -14,6 +15,7 @@ from production.tests.summary_helpers import store
 SUMMARY = "/sprocketFactory/v1/production/summary"
 MINUTE = timedelta(minutes=1)
 NOW = datetime(2024, 3, 12, 12, 0, 30, tzinfo=UTC)  # 12:00 UTC, noon in the day
+ALWAYS = WorkingHours(zone="UTC")
 
 
 def test_a_steady_line_is_projected_at_its_rate_to_the_end_of_the_day():
@@ -27,7 +29,9 @@ def test_a_steady_line_is_projected_at_its_rate_to_the_end_of_the_day():
         recent_goal=60 * 32,
         recent_minutes=60,
         now_end=now_end,
+        start=start,
         end=end,
+        hours=ALWAYS,
     )
 
     assert forecast == {
@@ -52,7 +56,9 @@ def test_a_fast_line_says_when_it_meets_the_goal_and_a_met_goal_says_now():
         recent_goal=60 * 32,
         recent_minutes=60,
         now_end=now_end,
+        start=start,
         end=end,
+        hours=ALWAYS,
     )
     done = forecast_of(
         actual=1440 * 32,
@@ -61,7 +67,9 @@ def test_a_fast_line_says_when_it_meets_the_goal_and_a_met_goal_says_now():
         recent_goal=60 * 32,
         recent_minutes=60,
         now_end=now_end,
+        start=start,
         end=end,
+        hours=ALWAYS,
     )
 
     # 46,080 to make, 28,800 made: 17,280 more at 40 a minute is 432 minutes after noon.
@@ -80,7 +88,9 @@ def test_a_stopped_line_is_projected_to_stay_where_it_is():
         recent_goal=60 * 32,
         recent_minutes=60,
         now_end=start + 720 * MINUTE,
+        start=start,
         end=end,
+        hours=ALWAYS,
     )
 
     assert forecast["projected_actual"] == 1000
@@ -162,3 +172,23 @@ def test_a_forecast_is_computed_afresh_not_served_from_the_cache(api_client, mor
 
     assert at_two["run_rate_per_minute"] < at_noon["run_rate_per_minute"]
     assert ProductionRecord.objects.count() == 721
+
+
+def test_a_shift_is_projected_to_its_end_not_to_midnight(db):
+    from datetime import time
+
+    factory = FactoryFactory(
+        timezone="UTC", working_hours_start=time(6), working_hours_end=time(22)
+    )
+    start = datetime(2024, 3, 12, 6, tzinfo=UTC)
+    store((factory.pk, start + m * MINUTE, 30, 32) for m in range(360))  # 06:00-11:59
+    from production.selectors.forecast import production_forecasts
+
+    forecast = production_forecasts(
+        hours={factory.pk: WorkingHours.of(factory)}, zones={factory.pk: "UTC"}, now=NOW
+    )[factory.pk]
+
+    # 12:01-22:00 left: 599 working minutes at 29.5 (the last hour, noon empty) and 32 a minute.
+    assert forecast["day_ends_at"] == "2024-03-12T22:00:00Z"
+    assert forecast["projected_actual"] == round(360 * 30 + 29.5 * 599)
+    assert forecast["day_goal"] == round(360 * 32 + 59 * 32 / 60 * 599)
