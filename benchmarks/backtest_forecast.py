@@ -4,14 +4,15 @@
 
 Each generated factory-day has a goal of 32 a minute and a line that runs at an efficiency
 drawn from 0.80-1.10 of it, minute by minute with noise (each minute's count is drawn
-around the rate), in one of four scenarios: steady; a breakdown (nothing made for 30-120
-minutes at a random time); a slowdown (from a random time on, 70% of the rate); a shift
-(goal and production only from 06:00 to 22:00). At 04:00, 08:00, 12:00, 16:00 and 20:00 the
+around the rate), after a steady day before it at the same efficiency, in one of four
+scenarios: steady; a breakdown (nothing made for 30-120 minutes at a random time); a
+slowdown (from a random time on, 70% of the rate); a shift (goal and production only from
+06:00 to 22:00, the factory's working hours). At 04:00, 08:00, 12:00, 16:00 and 20:00 the
 forecast (production.selectors.forecast.forecast_of, with the sums summary_sums would give:
-so far, and the last FORECAST_RATE_MINUTES) projects the day's end; the day then runs to
-its end and the projection is compared with what was made: the absolute percentage error of
-the projected actual, and whether "on track" / "behind" came true (actual >= goal at the
-end of the day). Deterministic for a seed.
+so far, and the last FORECAST_RATE_MINUTES of working time) projects the day's end; the day
+then runs to its end and the projection is compared with what was made: the absolute
+percentage error of the projected actual, and whether "on track" / "behind" came true
+(actual >= goal at the end of the day). Deterministic for a seed.
 """
 
 import argparse
@@ -19,7 +20,7 @@ import os
 import random
 import statistics
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,17 +34,19 @@ django.setup()
 from django.conf import settings
 
 from benchmarks.common import record
-from production.selectors.forecast import forecast_of
+from inventory.hours import WorkingHours
+from production.selectors.forecast import forecast_of, recent_start_of
 
 SCENARIOS = ("steady", "breakdown", "slowdown", "shift")
 HOURS = (4, 8, 12, 16, 20)
 GOAL = 32
 DAY = datetime(2024, 3, 12, tzinfo=UTC)
+ALWAYS = WorkingHours(zone="UTC")
+SHIFT = WorkingHours(zone="UTC", start=time(6), end=time(22))
 
 
-def day_series(rng: random.Random, scenario: str) -> list[tuple[int, int]]:
-    """(actual, goal) for each of the day's 1,440 minutes."""
-    rate = GOAL * rng.uniform(0.80, 1.10)
+def day_series(rng: random.Random, scenario: str, rate: float) -> list[tuple[int, int]]:
+    """(actual, goal) for each of a day's 1,440 minutes."""
     stop = rng.randrange(0, 1440 - 120)
     stop_length = rng.randrange(30, 121)
     slow_from = rng.randrange(0, 1440)
@@ -54,26 +57,36 @@ def day_series(rng: random.Random, scenario: str) -> list[tuple[int, int]]:
             mean = 0
         elif scenario == "slowdown" and minute >= slow_from:
             mean = rate * 0.7
-        elif scenario == "shift" and not 6 * 60 <= minute < 22 * 60:
+        if scenario == "shift" and not 6 * 60 <= minute < 22 * 60:
             goal, mean = 0, 0
         actual = max(0, round(rng.gauss(mean, mean * 0.15))) if mean else 0
         minutes.append((actual, goal))
     return minutes
 
 
-def forecast_at(series: list[tuple[int, int]], hour: int) -> dict:
-    now_end = hour * 60  # minutes since midnight, the current minute included
-    recent = settings.FORECAST_RATE_MINUTES
-    so_far = series[:now_end]
-    lately = series[max(0, now_end - recent) : now_end]
+def forecast_at(two_days: list[tuple[int, int]], hour: int, hours: WorkingHours) -> dict:
+    """The forecast at `hour` of the second day; minutes index from the first day's start."""
+    yesterday = DAY - timedelta(days=1)
+    now_end = DAY + timedelta(hours=hour)
+    recent_start = recent_start_of(hours, now_end, settings.FORECAST_RATE_MINUTES)
+
+    def sums(start: datetime) -> tuple[int, int]:
+        first = max(0, int((start - yesterday) / timedelta(minutes=1)))
+        part = two_days[first : 1440 + hour * 60]
+        return sum(a for a, _ in part), sum(g for _, g in part)
+
+    actual, goal = sums(DAY)
+    recent_actual, recent_goal = sums(recent_start)
     return forecast_of(
-        actual=sum(a for a, _ in so_far),
-        goal=sum(g for _, g in so_far),
-        recent_actual=sum(a for a, _ in lately),
-        recent_goal=sum(g for _, g in lately),
-        recent_minutes=len(lately),
-        now_end=DAY + timedelta(minutes=now_end),
+        actual=actual,
+        goal=goal,
+        recent_actual=recent_actual,
+        recent_goal=recent_goal,
+        recent_minutes=hours.minutes(recent_start, now_end),
+        now_end=now_end,
+        start=DAY,
         end=DAY + timedelta(days=1),
+        hours=hours,
     )
 
 
@@ -87,11 +100,14 @@ def main() -> None:
     right = {(s, h): 0 for s in SCENARIOS for h in HOURS}
     for index in range(options.days):
         scenario = SCENARIOS[index % len(SCENARIOS)]
-        series = day_series(rng, scenario)
+        rate = GOAL * rng.uniform(0.80, 1.10)
+        before = day_series(rng, "shift" if scenario == "shift" else "steady", rate)
+        series = day_series(rng, scenario, rate)
         made = sum(a for a, _ in series)
         met = made >= sum(g for _, g in series)
+        hours = SHIFT if scenario == "shift" else ALWAYS
         for hour in HOURS:
-            forecast = forecast_at(series, hour)
+            forecast = forecast_at(before + series, hour, hours)
             errors[(scenario, hour)].append(abs(forecast["projected_actual"] - made) / made)
             right[(scenario, hour)] += (forecast["status"] == "on_track") == met
     per_day = options.days // len(SCENARIOS)
