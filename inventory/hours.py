@@ -1,13 +1,19 @@
 """A factory's working hours: the same local times every day, in its own zone (an end before
-the start is a night shift that runs past midnight); none set means always working. Local
-times become UTC intervals day by day, so a DST day's shift is as long as its clocks make it.
+the start is a night shift that runs past midnight); none set means always working.
+
+A moment is working time when its wall-clock time of day, in the zone, is within the hours:
+so a DST day's shift is as long as its clocks make it, a start in the hour the clocks skip
+begins when they land, and a repeated hour is worked twice. Intervals are computed per span
+of constant UTC offset (cut where the zone's offset changes), not minute by minute.
 """
 
+import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -28,9 +34,29 @@ class WorkingHours:
     def always(self) -> bool:
         return self.start is None or self.end is None
 
-    def _at(self, day: date, moment: time) -> datetime:
-        local = datetime.combine(day, moment).replace(tzinfo=ZoneInfo(self.zone))
-        return local.astimezone(UTC)
+    def _offset_spans(self, after: datetime, before: datetime) -> list[tuple]:
+        """[after, before) cut where the zone's UTC offset changes: (low, high, offset)."""
+        zone = ZoneInfo(self.zone)
+        spans, low = [], after
+        offset = after.astimezone(zone).utcoffset()
+        probe = after
+        while probe < before:
+            step = min(probe + HOUR, before)
+            if step.astimezone(zone).utcoffset() != offset:
+                # The change is in (probe, step]: bisect on whole seconds to its first second.
+                old, new = math.floor(probe.timestamp()), math.ceil(step.timestamp())
+                while new - old > 1:
+                    middle = (old + new) // 2
+                    if datetime.fromtimestamp(middle, zone).utcoffset() == offset:
+                        old = middle
+                    else:
+                        new = middle
+                new = datetime.fromtimestamp(new, UTC)
+                spans.append((low, new, offset))
+                low, offset = new, new.astimezone(zone).utcoffset()
+            probe = step
+        spans.append((low, before, offset))
+        return spans
 
     def intervals(self, after: datetime, before: datetime) -> list[tuple[datetime, datetime]]:
         """The working parts of [after, before), in UTC, in order."""
@@ -38,20 +64,25 @@ class WorkingHours:
             return []
         if self.always:
             return [(after, before)]
-        zone = ZoneInfo(self.zone)
-        first = after.astimezone(zone).date() - timedelta(days=1)
-        last = before.astimezone(zone).date()
-        shifts = []
-        day = first
-        while day <= last:
-            ends_next_day = self.end <= self.start
-            shift_end_day = day + timedelta(days=1) if ends_next_day else day
-            low = max(after, self._at(day, self.start))
-            high = min(before, self._at(shift_end_day, self.end))
-            if low < high:
-                shifts.append((low, high))
-            day += timedelta(days=1)
-        return shifts
+        found = []
+        for low, high, offset in self._offset_spans(after, before):
+            wall_low, wall_high = (
+                (low + offset).replace(tzinfo=None),
+                (high + offset).replace(tzinfo=None),
+            )
+            day = wall_low.date() - timedelta(days=1)
+            while day <= wall_high.date():
+                shift_end_day = day + timedelta(days=1) if self.end <= self.start else day
+                start = datetime.combine(day, self.start).replace(tzinfo=UTC) - offset
+                end = datetime.combine(shift_end_day, self.end).replace(tzinfo=UTC) - offset
+                start, end = max(start, low), min(end, high)
+                if start < end:
+                    if found and found[-1][1] == start:  # continues across an offset change
+                        found[-1] = (found[-1][0], end)
+                    else:
+                        found.append((start, end))
+                day += timedelta(days=1)
+        return found
 
     def minutes(self, after: datetime, before: datetime) -> float:
         return sum((high - low) / MINUTE for low, high in self.intervals(after, before))

@@ -3,9 +3,13 @@ past midnight, DST days as long as the clocks make them; set through the API (bo
 neither) and kept by a database constraint."""
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError
+from hypothesis import assume, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from inventory.hours import WorkingHours
 from inventory.models import Factory
@@ -108,3 +112,54 @@ def test_the_database_refuses_half_working_hours():
 
     with pytest.raises(IntegrityError):
         Factory.objects.filter(pk=factory.pk).update(working_hours_start=time(6))
+
+
+# Each zone around one of its 2024 DST changes (Berlin's in March and October, Chicago's in
+# March and November); Kathmandu (+05:45) and Kolkata (+05:30) keep odd offsets all year.
+ZONES_AROUND = [
+    ("Europe/Berlin", datetime(2024, 3, 31, 1, tzinfo=UTC)),
+    ("Europe/Berlin", datetime(2024, 10, 27, 1, tzinfo=UTC)),
+    ("America/Chicago", datetime(2024, 3, 10, 8, tzinfo=UTC)),
+    ("America/Chicago", datetime(2024, 11, 3, 7, tzinfo=UTC)),
+    ("Asia/Kathmandu", datetime(2024, 3, 31, 1, tzinfo=UTC)),
+    ("Asia/Kolkata", datetime(2024, 10, 27, 1, tzinfo=UTC)),
+    ("UTC", datetime(2024, 3, 10, 8, tzinfo=UTC)),
+]
+
+
+def wall_clock_working(hours: WorkingHours, moment: datetime) -> bool:
+    """The oracle: the moment's wall-clock time of day is within the hours."""
+    if hours.always:
+        return True
+    of_day = moment.astimezone(ZoneInfo(hours.zone)).time()
+    if hours.start < hours.end:
+        return hours.start <= of_day < hours.end
+    return of_day >= hours.start or of_day < hours.end
+
+
+quarter_hours = st.builds(lambda q: time(q // 4, (q % 4) * 15), st.integers(0, 95))
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(
+    zone_around=st.sampled_from(ZONES_AROUND),
+    start=quarter_hours,
+    end=quarter_hours,
+    offset_minutes=st.integers(-24 * 60, 12 * 60),
+    length_minutes=st.integers(1, 30 * 60),
+)
+def test_working_minutes_are_the_minutes_whose_wall_clock_is_within_the_hours(
+    zone_around, start, end, offset_minutes, length_minutes
+):
+    zone, around = zone_around
+    assume(start != end)
+    hours = WorkingHours(zone=zone, start=start, end=end)
+    after = around + timedelta(minutes=offset_minutes)
+    before = after + timedelta(minutes=length_minutes)
+
+    expected = sum(
+        wall_clock_working(hours, after + timedelta(minutes=m)) for m in range(length_minutes)
+    )
+
+    assert hours.minutes(after, before) == expected
+    assert hours.covers(after, before) == (expected == length_minutes)

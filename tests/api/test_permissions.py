@@ -13,6 +13,8 @@ from django.contrib.auth.models import Group
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from alerts.models import Alert, AlertRule
+from alerts.tests.factories import AlertRuleFactory
 from core.roles import role_permissions, roles_ensure
 from inventory.models import Factory, Sprocket
 from inventory.tests.factories import FactoryFactory, SprocketFactory
@@ -62,6 +64,18 @@ def record_body(world: dict) -> dict:
     }
 
 
+def rule_body(world: dict) -> dict:
+    return {
+        "name": "Under 90%",
+        "kind": "attainment_below",
+        "factory_id": world["factory"],
+        "window_minutes": 30,
+        "threshold": 0.9,
+        "webhook_url": "https://hooks.example.com/x",
+        "secret": "s",
+    }
+
+
 READS = [
     Endpoint("GET", "/sprockets"),
     Endpoint("GET", "/sprockets/{sprocket}"),
@@ -72,7 +86,11 @@ READS = [
     Endpoint("GET", "/production"),
     Endpoint("GET", "/production/{factory}"),
     Endpoint("GET", "/production/records/{record}"),
+    Endpoint("GET", "/alerts"),
+    Endpoint("GET", "/alerts/{alert}"),
 ]
+# Read by every role, never anonymously: a webhook address may carry a token.
+ROLE_READS = [Endpoint("GET", "/alerts/rules"), Endpoint("GET", "/alerts/rules/{rule}")]
 
 PRODUCTION_CREATE = Endpoint("POST", "/production", record_body, 201)
 RECORD_PUT = Endpoint("PUT", "/production/records/{record}", record_body)
@@ -93,6 +111,10 @@ WRITES = [
     Endpoint("DELETE", "/factories/{empty_factory}", success=204),
     *OPERATOR_WRITES,
     Endpoint("DELETE", "/production/records/{record}", success=204),
+    Endpoint("POST", "/alerts/rules", rule_body, 201),
+    Endpoint("PUT", "/alerts/rules/{rule}", rule_body),
+    Endpoint("PATCH", "/alerts/rules/{rule}", lambda _w: {"threshold": 0.5}),
+    Endpoint("DELETE", "/alerts/rules/{rule}", success=204),
     Endpoint("DELETE", "/production?" + WINDOW),
     Endpoint("DELETE", "/production/{factory}?" + WINDOW),
 ]
@@ -125,11 +147,15 @@ def world(db) -> dict:
         for minute in range(3)
     ]
     empty = FactoryFactory()
+    rule = AlertRuleFactory(factory=busy)
+    alert = Alert.objects.create(rule=rule, factory=busy, opened_at=IN_WINDOW)
     return {
         "sprocket": sprocket.pk,
         "factory": busy.pk,
         "empty_factory": empty.pk,
         "record": records[0].pk,
+        "rule": rule.pk,
+        "alert": alert.pk,
     }
 
 
@@ -145,7 +171,7 @@ def snapshot() -> dict:
     """Every row of every resource, timestamps included, to tell whether anything was written."""
     return {
         model.__name__: list(model.objects.order_by("pk").values())
-        for model in (Sprocket, Factory, ProductionRecord)
+        for model in (Sprocket, Factory, ProductionRecord, AlertRule)
     }
 
 
@@ -155,6 +181,18 @@ def test_everyone_reads_while_anonymous_reads_are_on(endpoint, who, world, clien
     response = endpoint.send(client_for(who), world)
 
     assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize("anonymous_read", [True, False], ids=["anon-read-on", "anon-read-off"])
+@pytest.mark.parametrize("endpoint", by_label(ROLE_READS))
+def test_rules_are_read_by_every_role_and_never_anonymously(
+    endpoint, anonymous_read, world, settings, api_client_as
+):
+    settings.ANONYMOUS_READ = anonymous_read
+
+    assert endpoint.send(APIClient(), world).status_code == 401
+    for role in ROLES:
+        assert endpoint.send(api_client_as(role), world).status_code == 200
 
 
 def test_anonymous_reads_are_on_by_default(settings):
