@@ -46,7 +46,7 @@ WINDOW_LUA = """
 math.randomseed(12345)
 request = function()
   local factory = math.random(1, %(factories)d)
-  local after = %(start)d + math.random(0, %(days)d - 2) * 86400
+  local after = %(start)d + math.random(%(from_day)d, %(days)d - 2) * 86400
   return wrk.format("GET", "/sprocketFactory/v1/production/" .. factory ..
     "?limit=1440&after=" .. after .. "&before=" .. (after + 86400))
 end
@@ -132,7 +132,12 @@ def served(options, directory: str) -> dict[str, list[dict]]:
     scripts = {}
     for name, lua in (("window", WINDOW_LUA), ("summary", SUMMARY_LUA)):
         scripts[name] = Path(directory) / f"{name}.lua"
-        values = {"factories": options.factories, "start": START, "days": options.days}
+        values = {
+            "factories": options.factories,
+            "start": START,
+            "days": options.days,
+            "from_day": options.window_from_day,
+        }
         scripts[name].write_text(lua % values)
     off = {"CACHE_RESPONSES": "false", "CACHE_REPLAY": "false"}
     rounds: dict[str, list[dict]] = {"partitioned": [], "single_table": []}
@@ -142,7 +147,7 @@ def served(options, directory: str) -> dict[str, list[dict]]:
         for name, (base, database) in bases.items():
             wrk(base + "/healthz", seconds=2)
             tokens[name] = manage(database, "issue_token", "bench-manager", "--group", "manager")
-        for round_number in range(options.rounds):
+        for round_number in range(options.first_round, options.first_round + options.rounds):
             body = bulk_body(options.days, round_number)
             for name, (base, _) in bases.items():
                 rounds[name].append(
@@ -213,7 +218,29 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--delete-timeout", type=int, default=1800)
+    # Again on the databases an earlier run left (its month dropped from one, its DELETE cut
+    # off on the other): only the rounds, windows from this day on, bulk bodies after the
+    # earlier rounds' (--first-round).
+    parser.add_argument("--rounds-only", action="store_true")
+    parser.add_argument("--first-round", type=int, default=0)
+    parser.add_argument("--window-from-day", type=int, default=0)
     options = parser.parse_args()
+    if options.rounds_only:
+        with tempfile.TemporaryDirectory() as directory:
+            rounds = served(options, directory)
+        record(
+            "partitions_rounds",
+            {
+                "records": options.factories * options.days * 1440,
+                "window_from_day": options.window_from_day,
+                "rounds": rounds,
+                "window_p99_ratio": median_ratio(rounds, "window_p99_ms"),
+                "window_rps_ratio": median_ratio(rounds, "window_rps"),
+                "summary_rps_ratio": median_ratio(rounds, "summary_rps"),
+                "bulk_ratio": median_ratio(rounds, "bulk_rows_per_s"),
+            },
+        )
+        return
     moved = build(PARTITIONED, options.factories, options.days, partitioned=True)
     build(SINGLE, options.factories, options.days, partitioned=False)
     with tempfile.TemporaryDirectory() as directory:
