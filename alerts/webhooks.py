@@ -38,6 +38,23 @@ class Target:
     address: str  # the checked address the connection goes to
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _internal(address: str) -> bool:
+    """Not a public address, or an IPv6 one that carries an IPv4 address that is not
+    (IPv4-mapped, 6to4, NAT64)."""
+    ip = ipaddress.ip_address(address)
+    if not ip.is_global:
+        return True
+    if ip.version == 6:
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        return embedded is not None and not embedded.is_global
+    return False
+
+
 def _allowed(host: str, address: str) -> bool:
     allowed = {entry.lower() for entry in settings.WEBHOOK_ALLOWED_HOSTS}
     return "*" in allowed or host.lower() in allowed or address in allowed
@@ -60,7 +77,7 @@ def webhook_target(url: str, *, unresolved_ok: bool = False) -> Target | None:
         raise InvalidInput({"webhook_url": [f"{parts.hostname} does not resolve."]}) from None
     addresses = sorted({info[4][0] for info in found})
     for address in addresses:
-        if not ipaddress.ip_address(address).is_global and not _allowed(parts.hostname, address):
+        if _internal(address) and not _allowed(parts.hostname, address):
             raise InvalidInput(
                 {
                     "webhook_url": [
