@@ -62,7 +62,16 @@ class TestFactoryAPI(APIViewTestCases.APIViewTestCase):
     factory = FactoryFactory
     list_url = FACTORIES
     detail_url = f"{FACTORIES}/{{pk}}"
-    fields = {"id", "name", "timezone", "is_active", "created_at", "updated_at"}
+    fields = {
+        "id",
+        "name",
+        "timezone",
+        "is_active",
+        "working_hours_start",
+        "working_hours_end",
+        "created_at",
+        "updated_at",
+    }
     create_data = {"name": "Plant Berlin"}
     update_data = {"name": "Plant Osaka", "timezone": "Asia/Tokyo", "is_active": True}
     partial_update_data = {"is_active": False}
