@@ -202,42 +202,52 @@ def webhook_deliveries_due(*, now: datetime) -> list[WebhookDelivery]:
 
 def webhook_delivery_claim(*, delivery_id: int) -> WebhookDelivery | None:
     """The delivery, if it is pending and due and no other run holds it; its next attempt
-    moves a lease ahead (twice the timeout and 5 s) so no other run takes it meanwhile."""
+    moves a lease ahead (twice the timeout and 5 s) so no other run takes it meanwhile. The
+    lease it holds is `claimed_until`: the attempt is recorded only if it still holds it."""
     now = timezone.now()
-    lease = timedelta(seconds=2 * settings.WEBHOOK_TIMEOUT_SECONDS + 5)
+    claimed_until = now + timedelta(seconds=2 * settings.WEBHOOK_TIMEOUT_SECONDS + 5)
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id, state=DeliveryState.PENDING, next_attempt_at__lte=now
-    ).update(next_attempt_at=now + lease)
+    ).update(next_attempt_at=claimed_until)
     if not claimed:
         return None
-    return WebhookDelivery.objects.select_related("alert__rule").get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("alert__rule").get(pk=delivery_id)
+    delivery.claimed_until = claimed_until
+    return delivery
 
 
 def webhook_delivery_attempt_record(
     *, delivery: WebhookDelivery, status: int | None, error: str
-) -> None:
+) -> bool:
     """A 2xx answer delivers; anything else (another status, a timeout, a refused target)
     retries after WEBHOOK_RETRY_SECONDS doubled for each attempt made, until
-    WEBHOOK_MAX_ATTEMPTS, then fails."""
+    WEBHOOK_MAX_ATTEMPTS, then fails. Recorded only while the attempt's lease holds: an
+    attempt that outlived it (another run has the delivery now) changes nothing."""
     now = timezone.now()
-    delivery.attempts += 1
-    delivery.last_status_code = status
-    delivery.last_error = (error or f"answered {status}")[:2000]
+    attempts = delivery.attempts + 1
+    changes = {
+        "attempts": attempts,
+        "last_status_code": status,
+        "last_error": (error or f"answered {status}")[:2000],
+    }
     if status is not None and 200 <= status < 300:
-        delivery.state, delivery.delivered_at, delivery.last_error = (
-            DeliveryState.DELIVERED,
-            now,
-            "",
-        )
-    elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
-        delivery.state = DeliveryState.FAILED
+        changes |= {"state": DeliveryState.DELIVERED, "delivered_at": now, "last_error": ""}
+    elif attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+        changes["state"] = DeliveryState.FAILED
     else:
-        backoff = settings.WEBHOOK_RETRY_SECONDS * 2 ** (delivery.attempts - 1)
-        delivery.next_attempt_at = now + timedelta(seconds=backoff)
-    delivery.save()
+        backoff = settings.WEBHOOK_RETRY_SECONDS * 2 ** (attempts - 1)
+        changes["next_attempt_at"] = now + timedelta(seconds=backoff)
+    recorded = WebhookDelivery.objects.filter(
+        pk=delivery.pk, state=DeliveryState.PENDING, next_attempt_at=delivery.claimed_until
+    ).update(**changes)
     logger.info(
-        "webhook delivery %s, attempt %s: %s", delivery.pk, delivery.attempts, status or error
+        "webhook delivery %s, attempt %s: %s%s",
+        delivery.pk,
+        attempts,
+        status or error,
+        "" if recorded else " (not recorded: the lease ran out)",
     )
+    return bool(recorded)
 
 
 def webhook_deliveries_retry(*, deliveries: QuerySet[WebhookDelivery]) -> int:

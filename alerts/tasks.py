@@ -11,6 +11,7 @@
 """
 
 import json
+from http.client import HTTPException
 
 from django.utils import timezone
 
@@ -58,6 +59,6 @@ def webhook_deliver(delivery_id: int) -> None:
         status = webhook_post(rule.webhook_url, body, headers)
     except InvalidInput as refused:
         error = json.dumps(refused.detail)
-    except OSError as failed:  # timeouts, refused connections, TLS errors
+    except (OSError, HTTPException) as failed:  # timeouts, refusals, TLS, not HTTP
         error = f"{type(failed).__name__}: {failed}"
     webhook_delivery_attempt_record(delivery=delivery, status=status, error=error)

@@ -35,7 +35,7 @@ class Target:
     host: str
     port: int
     path: str
-    address: str  # the checked address the connection goes to
+    addresses: tuple[str, ...]  # the checked addresses, tried in turn
 
 
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -45,7 +45,7 @@ def _internal(address: str) -> bool:
     """Not a public address, or an IPv6 one that carries an IPv4 address that is not
     (IPv4-mapped, 6to4, NAT64)."""
     ip = ipaddress.ip_address(address)
-    if not ip.is_global:
+    if not ip.is_global or ip.is_reserved or getattr(ip, "is_site_local", False):
         return True
     if ip.version == 6:
         embedded = ip.ipv4_mapped or ip.sixtofour
@@ -68,14 +68,17 @@ def webhook_target(url: str, *, unresolved_ok: bool = False) -> Target | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput({"webhook_url": ["Must be an http or https URL."]})
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise InvalidInput({"webhook_url": ["The port must be 1 to 65535."]}) from None
     try:
         found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         if unresolved_ok:
             return None
         raise InvalidInput({"webhook_url": [f"{parts.hostname} does not resolve."]}) from None
-    addresses = sorted({info[4][0] for info in found})
+    addresses = tuple(dict.fromkeys(info[4][0] for info in found))  # the resolver's order
     for address in addresses:
         if _internal(address) and not _allowed(parts.hostname, address):
             raise InvalidInput(
@@ -89,32 +92,44 @@ def webhook_target(url: str, *, unresolved_ok: bool = False) -> Target | None:
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
-    return Target(parts.scheme, parts.hostname, port, path, addresses[0])
+    return Target(parts.scheme, parts.hostname, port, path, addresses)
+
+
+def _connected(target: Target, timeout: float) -> socket.socket:
+    """A connection to the first of the checked addresses that answers."""
+    failure: OSError | None = None
+    for address in target.addresses:
+        try:
+            return socket.create_connection((address, target.port), timeout)
+        except OSError as error:
+            failure = error
+    raise failure or OSError("no address")
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     def __init__(self, target: Target, timeout: float) -> None:
         super().__init__(target.host, target.port, timeout=timeout)
-        self._address = target.address
+        self._target = target
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connected(self._target, self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, target: Target, timeout: float) -> None:
         self._tls = ssl.create_default_context()
         super().__init__(target.host, target.port, timeout=timeout, context=self._tls)
-        self._address = target.address
+        self._target = target
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _connected(self._target, self.timeout)
         self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def webhook_post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST the body; the response's status code. Raises InvalidInput for a refused target
-    and OSError (timeouts included) for a failed connection."""
+    """POST the body; the response's status code. Raises InvalidInput for a refused target,
+    OSError (timeouts included) for a failed connection and HTTPException for an answer
+    that is not HTTP."""
     target = webhook_target(url)
     connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(target, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)

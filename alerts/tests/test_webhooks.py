@@ -160,7 +160,7 @@ def test_a_listed_host_is_allowed_and_the_call_goes_to_the_address_checked(setti
 
     target = webhook_target("http://localhost:8123/a?b=c")
 
-    assert target.address in ("127.0.0.1", "::1")
+    assert set(target.addresses) <= {"127.0.0.1", "::1"}
     assert (target.host, target.port, target.path) == ("localhost", 8123, "/a?b=c")
 
 
@@ -241,3 +241,61 @@ def test_without_an_active_rule_a_write_queues_nothing():
     )
 
     assert OrmQ.objects.count() == queued
+
+
+def test_an_answer_that_is_not_http_is_a_failed_attempt(receiver, delivery):
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def garbage() -> None:
+        connection, _ = server.accept()
+        connection.recv(65536)
+        connection.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+        connection.close()
+
+    threading.Thread(target=garbage, daemon=True).start()
+    rule = delivery.alert.rule
+    rule.webhook_url = f"http://127.0.0.1:{server.getsockname()[1]}/"
+    rule.save()
+
+    webhook_deliver(delivery.pk)
+
+    delivery.refresh_from_db()
+    server.close()
+    assert (delivery.state, delivery.attempts) == ("pending", 1)
+    assert "BadStatusLine" in delivery.last_error
+
+
+def test_an_attempt_that_outlived_its_lease_is_not_recorded(receiver, delivery):
+    from alerts.services import webhook_delivery_attempt_record
+
+    first = webhook_delivery_claim(delivery_id=delivery.pk)
+    # The lease ran out; another run claims the delivery and delivers it.
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    second = webhook_delivery_claim(delivery_id=delivery.pk)
+    assert webhook_delivery_attempt_record(delivery=second, status=200, error="")
+
+    assert not webhook_delivery_attempt_record(delivery=first, status=None, error="timed out")
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == ("delivered", 1)
+
+
+def test_a_rule_with_an_impossible_port_is_a_400(api_client_as):
+    body = {
+        "name": "r",
+        "kind": "no_production",
+        "window_minutes": 5,
+        "webhook_url": "http://hooks.example.com:99999/x",
+        "secret": "x",
+    }
+
+    response = api_client_as("manager").post(
+        "/sprocketFactory/v1/alerts/rules", body, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "webhook_url" in response.json()

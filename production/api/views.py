@@ -139,6 +139,19 @@ class ProductionRecordViewSet(RecordListMixin, ResourceViewSet):
         filters=False,
     )
     def window_delete(self, request):
+        # Only the window: a filter copied from a GET (factory_id=...) must not be ignored
+        # by a delete of every factory's records.
+        others = sorted(set(request.query_params) - {"after", "before"})
+        if others:
+            raise ValidationError(
+                {
+                    name: [
+                        "Not a parameter of deleting every factory's window; one factory's "
+                        "is DELETE /production/{factory_id}?after=&before=."
+                    ]
+                    for name in others
+                }
+            )
         window = RequiredTimeWindowSerializer(data=request.query_params)
         window.is_valid(raise_exception=True)
         deleted = production_window_delete(factory_id=None, **window.validated_data)

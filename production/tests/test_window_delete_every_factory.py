@@ -240,3 +240,16 @@ def test_maintenance_drops_the_emptied_partitions_of_past_periods_only(plants, s
     assert "production_productionrecord_p20210501" in names
     assert set(ahead) <= set(names)
     assert ProductionRecord.objects.filter(time=at(2021, 2, 10)).exists()
+
+
+@pytest.mark.parametrize("extra", ["factory_id=1", "contains=Lyon", "limit=5"])
+def test_a_filter_on_every_factorys_window_delete_is_a_400_not_ignored(manager, plants, extra):
+    before = times_left()
+
+    response = manager.delete(
+        f"{PRODUCTION}?after={WINDOW['after']}&before={WINDOW['before']}&{extra}"
+    )
+
+    assert response.status_code == 400
+    assert extra.split("=")[0] in response.json()
+    assert times_left() == before
