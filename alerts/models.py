@@ -11,6 +11,9 @@ from django.db.models import Q
 from inventory.models import Factory
 
 MAX_WINDOW_MINUTES = 7 * 24 * 60
+MAX_COOLDOWN_MINUTES = 30 * 24 * 60
+# Attainment kept with the alert: a sum of int64 over a goal of 1 has up to 19 digits.
+VALUE_DIGITS = {"max_digits": 24, "decimal_places": 4}
 
 
 class RuleKind(models.TextChoices):
@@ -53,7 +56,9 @@ class AlertRule(models.Model):
         help_text="attainment_below only: an open alert resolves at threshold + hysteresis.",
     )
     cooldown_minutes = models.PositiveIntegerField(
-        default=0, help_text="After an alert resolves, no new one opens for this long."
+        default=0,
+        validators=[MaxValueValidator(MAX_COOLDOWN_MINUTES)],
+        help_text="After an alert resolves, no new one opens for this long (up to 30 days).",
     )
     webhook_url = models.URLField(max_length=2000)
     secret = models.CharField(max_length=200, help_text="Signs each delivery (HMAC-SHA256).")
@@ -76,6 +81,10 @@ class AlertRule(models.Model):
             models.CheckConstraint(
                 condition=Q(hysteresis__gte=0), name="alert_rule_hysteresis_gte_0"
             ),
+            models.CheckConstraint(
+                condition=Q(cooldown_minutes__lte=MAX_COOLDOWN_MINUTES),
+                name="alert_rule_cooldown_minutes_in_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -96,9 +105,9 @@ class Alert(models.Model):
     opened_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     opened_value = models.DecimalField(
-        max_digits=12, decimal_places=4, null=True, blank=True, help_text="Attainment then."
+        **VALUE_DIGITS, null=True, blank=True, help_text="Attainment then."
     )
-    resolved_value = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    resolved_value = models.DecimalField(**VALUE_DIGITS, null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]

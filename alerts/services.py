@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -47,8 +47,36 @@ def alerts_evaluate(
     *, now: datetime | None = None, factory_ids: list[int] | None = None
 ) -> Evaluated:
     """Evaluate every active rule at every factory it covers (only `factory_ids`, when given:
-    those a committed write changed) over its window ending now; open and resolve alerts."""
+    those a committed write changed) over its window ending now; open and resolve alerts.
+    Without `factory_ids` (the tick), alerts of paused rules and archived factories resolve.
+
+    One evaluation at a time (a lock held until it commits): readings taken while another
+    evaluation changes the same alerts could reopen one it had just resolved."""
     now = now or timezone.now()
+    with transaction.atomic():
+        _evaluation_lock()
+        done = Evaluated()
+        if factory_ids is None:
+            done.resolved += _alerts_of_the_unwatched_resolve(now)
+        return _evaluated(done, now, factory_ids)
+
+
+def _evaluation_lock() -> None:
+    # SQLite's transactions are IMMEDIATE here (settings): writers take turns already.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('alerts_evaluate'))")
+
+
+def _alerts_of_the_unwatched_resolve(now: datetime) -> list[Alert]:
+    unwatched = Alert.objects.filter(state=AlertState.OPEN).filter(
+        Q(rule__is_active=False) | Q(factory__is_active=False)
+    )
+    no_reading = Reading(actual=0, goal=0, wrote=False)
+    return [alert for alert in unwatched if _alert_resolve(alert, no_reading, now)]
+
+
+def _evaluated(done: Evaluated, now: datetime, factory_ids: list[int] | None) -> Evaluated:
     rules = AlertRule.objects.filter(is_active=True)
     factories = Factory.objects.filter(is_active=True)
     if factory_ids is not None:
@@ -72,7 +100,6 @@ def alerts_evaluate(
         for alert in Alert.objects.filter(state=AlertState.OPEN, rule__in=list(covered))
     }
     cooling = _cooling_down(covered, now)
-    done = Evaluated()
     for rule, factory_ids_of_rule in covered.items():
         for factory_id in factory_ids_of_rule:
             reading = readings[(rule.kind, rule.window_minutes)].get(factory_id)

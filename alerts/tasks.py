@@ -34,10 +34,12 @@ def alerts_evaluate_task(factory_ids: list[int]) -> None:
 
 
 def alerts_tick() -> None:
+    """Deliveries due first, so that retries go on whatever the evaluation meets; the
+    heartbeat last, so that a tick that fails shows in the health check."""
     now = timezone.now()
-    alerts_evaluate(now=now)
     for delivery in webhook_deliveries_due(now=now):
         webhook_delivery_enqueue(delivery)
+    alerts_evaluate(now=now)
     worker_beat_record(name=TICK, at=now)
 
 

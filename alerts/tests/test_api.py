@@ -82,6 +82,7 @@ def test_a_manager_changes_and_deletes_a_rule(api_client_as):
         ({"window_minutes": 7 * 1440 + 1}, "window_minutes"),
         ({"threshold": -1}, "threshold"),
         ({"hysteresis": -0.1}, "hysteresis"),
+        ({"cooldown_minutes": 30 * 1440 + 1}, "cooldown_minutes"),
         ({"webhook_url": "not a url"}, "webhook_url"),
         ({"factory_id": 999999}, "factory_id"),
         ({"unknown": 1}, "unknown"),

@@ -225,3 +225,18 @@ def test_no_production_fires_only_for_a_window_wholly_within_working_hours():
     done = alerts_evaluate(now=START + 8 * 60 * MINUTE + 40 * MINUTE)  # 06:40: 06:11-06:40
 
     assert [a.factory_id for a in done.opened] == [factory.pk]
+
+
+def test_the_tick_resolves_the_alerts_of_a_paused_rule_and_an_archived_factory():
+    paused_rule, archived = AlertRuleFactory(is_active=False), FactoryFactory(is_active=False)
+    kept_rule, watched = AlertRuleFactory(), FactoryFactory()
+    for rule, factory in ((paused_rule, watched), (kept_rule, archived), (kept_rule, watched)):
+        Alert.objects.create(rule=rule, factory=factory, opened_at=START)
+
+    done = alerts_evaluate(now=START + MINUTE)
+
+    assert sorted((a.rule_id, a.factory_id) for a in done.resolved) == sorted(
+        [(paused_rule.pk, watched.pk), (kept_rule.pk, archived.pk)]
+    )
+    assert WebhookDelivery.objects.filter(event="alert.resolved").count() == 2
+    assert Alert.objects.get(rule=kept_rule, factory=watched).state == AlertState.OPEN
