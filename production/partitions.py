@@ -14,18 +14,22 @@ out of the default partition — is the few statements below.
 """
 
 import calendar
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.utils import timezone
 
 from core.cache import cache_generations_bump_on_commit
 from production.models import PRODUCTION
 
+logger = logging.getLogger(__name__)
+
 PARENT = "production_productionrecord"
+LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout ran out
 DEFAULT_PARTITION = f"{PARENT}_default"
 COLUMNS = "id, time, sprocket_production_actual, sprocket_production_goal, factory_id"
 BOUNDS = re.compile(r"FOR VALUES FROM \('([^']+)'\) TO \('([^']+)'\)")
@@ -44,18 +48,6 @@ SELECT start, start + step.length FROM step, (
 ) periods
 ORDER BY start
 """  # noqa: S608 (the table name is a constant; values are parameters)
-# The rollups of emptied partitions' periods, deleted, and per factory what they counted.
-# Partitions are whole UTC days, weeks or months, as the rollups' hours and days are.
-EMPTIED_ROLLUPS = """
-WITH emptied AS (SELECT * FROM unnest(%s::timestamptz[], %s::timestamptz[]) AS e(low, high)),
-daily AS (DELETE FROM production_productiondailyrollup rollup USING emptied
-          WHERE rollup.day >= emptied.low AND rollup.day < emptied.high),
-hourly AS (DELETE FROM production_productionhourlyrollup rollup USING emptied
-           WHERE rollup.hour >= emptied.low AND rollup.hour < emptied.high
-           RETURNING rollup.factory_id, rollup.hour, rollup.records)
-SELECT factory_id, min(hour), max(hour) + interval '59 minutes', sum(records)::int FROM hourly
-WHERE records > 0 GROUP BY factory_id ORDER BY factory_id
-"""
 PARTITION_BOUNDS = """
 SELECT child.relname, pg_get_expr(child.relpartbound, child.oid)
 FROM pg_inherits JOIN pg_class child ON child.oid = pg_inherits.inhrelid
@@ -69,15 +61,6 @@ class PartitionsMaintained:
     rows_moved: int = 0
     dropped: list[str] = field(default_factory=list)
     emptied_dropped: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class PartitionsEmptied:
-    """What emptying whole partitions removed, per factory: (factory_id, first hour, last
-    minute of the last hour, records), read from the hourly rollups."""
-
-    rows: int
-    spans: list[tuple[int, datetime, datetime, int]]
 
 
 def _months_before(moment: datetime, months: int) -> datetime:
@@ -191,44 +174,29 @@ def production_partitions_maintain(
     return done
 
 
-def production_partitions_inside(
-    after: datetime, before: datetime, using: str = DEFAULT_DB_ALIAS
-) -> list[tuple[str, datetime, datetime]]:
-    """The partitions wholly inside [after, before), for the caller's transaction to empty
-    (`production_partitions_empty`); maintenance waits for that transaction, so none of them
-    is created or dropped meanwhile."""
-    if not production_partitioned(using):
-        return []
-    with connections[using].cursor() as cursor:
-        _maintenance_lock(cursor)
-    return [
-        partition
-        for partition in production_partitions_list(using)
-        if after <= partition[1] and partition[2] <= before
-    ]
+def partition_steps_lock(cursor) -> None:
+    """One step that creates, drops or empties partitions at a time (maintenance from cron,
+    the worker and `migrate`; every factory's window delete), until its transaction ends."""
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext('production_partitions'))")
 
 
-def production_partitions_empty(
-    partitions: list[tuple[str, datetime, datetime]], using: str = DEFAULT_DB_ALIAS
-) -> PartitionsEmptied:
-    """Empty whole partitions at once in the caller's transaction — TRUNCATE, no row-by-row
-    DELETE, no trigger — and delete the rollups of their periods. Only these partitions are
-    locked until commit: reads and writes of other periods go on. Maintenance drops empty
-    partitions of past periods later."""
-    if not partitions:
-        return PartitionsEmptied(rows=0, spans=[])
-    with connections[using].cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(name for name, _, _ in partitions)}")
-        lows, highs = ([partition[i] for partition in partitions] for i in (1, 2))
-        cursor.execute(EMPTIED_ROLLUPS, [lows, highs])
-        spans = cursor.fetchall()
-    cache_generations_bump_on_commit(PRODUCTION)
-    return PartitionsEmptied(rows=sum(span[3] for span in spans), spans=spans)
+def lock_timeout_set_local(cursor) -> None:
+    """Waits for a lock in this transaction end after PARTITION_LOCK_TIMEOUT_SECONDS: a step
+    that needs a table another transaction holds (a long export) gives up, rather than make
+    every reader and writer queue behind its request."""
+    milliseconds = round(settings.PARTITION_LOCK_TIMEOUT_SECONDS * 1000)
+    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [str(milliseconds)])
+
+
+def lock_timed_out(error: OperationalError) -> bool:
+    return getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE
 
 
 def _maintenance_lock(cursor) -> None:
-    """One maintenance step at a time (cron and `migrate` may run at once), and writers to the
-    default partition wait until its rows are moved and attached."""
+    """One maintenance step at a time, and writers to the default partition wait until its
+    rows are moved and attached."""
+    lock_timeout_set_local(cursor)
+    partition_steps_lock(cursor)
     cursor.execute(f"LOCK TABLE {DEFAULT_PARTITION} IN EXCLUSIVE MODE")
 
 
@@ -253,18 +221,25 @@ def _empty_partition_drop(name: str, using: str) -> bool:
 def _partition_drop(name: str, using: str, *, only_if_empty: bool = False) -> bool:
     """Drops a whole partition: no row-by-row DELETE, and no trigger fires, so the rollups
     keep what it held. Cached reads of its records are made new. `only_if_empty`: only if it
-    still holds no row once writes to it wait."""
-    with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        _maintenance_lock(cursor)
-        if not _exists(cursor, name):  # another maintenance dropped it meanwhile
-            return False
-        if only_if_empty:
-            cursor.execute(f"LOCK TABLE {name} IN SHARE MODE")
-            if not _partition_empty(name, using):
+    still holds no row once writes to it wait. A lock it cannot get in time: not now (the
+    next run tries again)."""
+    try:
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            _maintenance_lock(cursor)
+            if not _exists(cursor, name):  # another maintenance dropped it meanwhile
                 return False
-        cursor.execute(f"ALTER TABLE {PARENT} DETACH PARTITION {name}")
-        cursor.execute(f"DROP TABLE {name}")
-        cache_generations_bump_on_commit(PRODUCTION)
+            if only_if_empty:
+                cursor.execute(f"LOCK TABLE {name} IN SHARE MODE")
+                if not _partition_empty(name, using):
+                    return False
+            cursor.execute(f"ALTER TABLE {PARENT} DETACH PARTITION {name}")
+            cursor.execute(f"DROP TABLE {name}")
+            cache_generations_bump_on_commit(PRODUCTION)
+    except OperationalError as error:
+        if not lock_timed_out(error):
+            raise
+        logger.warning("Partition %s not dropped: a lock was not free in time", name)
+        return False
     return True
 
 

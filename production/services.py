@@ -23,7 +23,7 @@ from production.events import (
     production_rows_changed_on_commit,
 )
 from production.models import ProductionRecord
-from production.partitions import production_partitions_empty, production_partitions_inside
+from production.partition_windows import production_partitions_empty, production_partitions_inside
 
 
 def _conflict(factory_id: int, time: datetime) -> Conflict:

@@ -264,6 +264,8 @@ PRODUCTION_PARTITION_INTERVAL = env.str("PRODUCTION_PARTITION_INTERVAL", default
 if PRODUCTION_PARTITION_INTERVAL not in {"day", "week", "month"}:
     raise ImproperlyConfigured("PRODUCTION_PARTITION_INTERVAL must be day, week or month.")
 PRODUCTION_PARTITIONS_AHEAD = env.int("PRODUCTION_PARTITIONS_AHEAD", default=3)
+# How long dropping or emptying a partition waits for a table another transaction holds.
+PARTITION_LOCK_TIMEOUT_SECONDS = env.float("PARTITION_LOCK_TIMEOUT_SECONDS", default=5.0)
 PRODUCTION_CONVERT_IN_MIGRATE_MAX_ROWS = env.int(
     "PRODUCTION_CONVERT_IN_MIGRATE_MAX_ROWS", default=1_000_000
 )

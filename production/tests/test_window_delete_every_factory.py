@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.utils import DataError
 
 from inventory.tests.factories import FactoryFactory
-from production import partitions
+from production import partition_windows
 from production.models import ProductionRecord
 from production.partitions import production_partitions_list, production_partitions_maintain
 from production.services import production_window_delete
@@ -20,6 +20,7 @@ from tests.events_helpers import bus_position, events_since
 API = "/sprocketFactory/v1"
 PRODUCTION = f"{API}/production"
 FEBRUARY = "production_productionrecord_p20210201"
+READ_FEBRUARY = "SELECT count(*) FROM production_productionrecord_p20210201"
 
 pytestmark = pytest.mark.django_db
 
@@ -200,7 +201,7 @@ def test_summaries_after_it_add_up_the_records_left_in_any_zone(api_client, plan
 def test_a_failure_after_emptying_leaves_every_record_and_rollup(plants, monkeypatch):
     before = (sorted(records_left()), rollups_as_stored_and_as_the_records_add_up())
     monkeypatch.setattr(
-        partitions, "EMPTIED_ROLLUPS", "SELECT cardinality(%s::timestamptz[]) / 0, %s"
+        partition_windows, "EMPTIED_ROLLUPS", "SELECT cardinality(%s::timestamptz[]) / 0, %s"
     )
 
     with pytest.raises(DataError):
@@ -253,3 +254,41 @@ def test_a_filter_on_every_factorys_window_delete_is_a_400_not_ignored(manager, 
     assert response.status_code == 400
     assert extra.split("=")[0] in response.json()
     assert times_left() == before
+
+
+@pytest.mark.usefixtures("on_postgresql")
+@pytest.mark.django_db(transaction=True)
+def test_a_partition_held_by_a_reader_is_a_409_and_nothing_is_deleted(plants, settings):
+    """A long read (an export) holds February: the delete gives up after
+    PARTITION_LOCK_TIMEOUT_SECONDS instead of making everyone queue behind it."""
+    import psycopg
+
+    from core.errors import Conflict
+
+    settings.PARTITION_LOCK_TIMEOUT_SECONDS = 0.2
+    before = times_left()
+    params = connection.get_connection_params()
+    with psycopg.connect(**params) as reader:
+        reader.execute(READ_FEBRUARY)  # its lock is held until it ends
+
+        with pytest.raises(Conflict):
+            production_window_delete(factory_id=None, **window())
+
+    assert times_left() == before
+
+
+@pytest.mark.usefixtures("on_postgresql")
+@pytest.mark.django_db(transaction=True)
+def test_maintenance_leaves_a_held_empty_partition_for_its_next_run(plants, settings):
+    import psycopg
+
+    settings.PARTITION_LOCK_TIMEOUT_SECONDS = 0.2
+    production_window_delete(factory_id=None, **window())
+    params = connection.get_connection_params()
+    with psycopg.connect(**params) as reader:
+        reader.execute(READ_FEBRUARY)
+
+        done = production_partitions_maintain(now=at(2021, 5, 15))
+
+    assert FEBRUARY not in done.emptied_dropped
+    assert FEBRUARY in production_partitions_maintain(now=at(2021, 5, 15)).emptied_dropped
