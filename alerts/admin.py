@@ -7,6 +7,7 @@ from alerts.services import webhook_deliveries_retry
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "factory", "window_minutes", "threshold", "is_active")
+    list_select_related = ("factory",)
     list_filter = ("kind", "is_active")
     search_fields = ("name",)
     autocomplete_fields = ("factory",)
@@ -23,6 +24,7 @@ class DeliveryInline(admin.TabularInline):
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
     list_display = ("id", "rule", "factory", "state", "opened_at", "resolved_at")
+    list_select_related = ("rule", "factory")
     list_filter = ("state", "rule")
     date_hierarchy = "opened_at"
     readonly_fields = (
@@ -44,6 +46,7 @@ class AlertAdmin(admin.ModelAdmin):
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ("id", "event", "alert", "state", "attempts", "next_attempt_at", "delivered_at")
     list_filter = ("state", "event")
+    list_select_related = ("alert__rule", "alert__factory")
     actions = ["retry"]
     readonly_fields = (
         "alert",

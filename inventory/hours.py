@@ -23,9 +23,9 @@ class WorkingHours:
     end: time | None = None
 
     @classmethod
-    def of(cls, factory, zone: str | None = None) -> "WorkingHours":
+    def of(cls, factory) -> "WorkingHours":
         return cls(
-            zone=zone or factory.timezone,
+            zone=factory.timezone,
             start=factory.working_hours_start,
             end=factory.working_hours_end,
         )

@@ -40,6 +40,13 @@ class AlertRuleSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "hysteresis": {"coerce_to_string": False},
         }
 
+    def validate_factory_id(self, factory: Factory | None) -> Factory | None:
+        if factory is not None and not factory.is_active:
+            raise serializers.ValidationError(
+                "This factory is archived: a rule for it would never be evaluated."
+            )
+        return factory
+
     def validate_webhook_url(self, value: str) -> str:
         try:
             webhook_target(value, unresolved_ok=True)

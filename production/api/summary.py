@@ -35,6 +35,11 @@ class SummaryQuerySerializer(TimeWindowSerializer):
         "was used.",
     )
     tz = serializers.CharField(required=False, max_length=64)
+    forecast = serializers.BooleanField(
+        required=False,
+        help_text="true, with bucket=day: the bucket of the current day carries `forecast` "
+        "(where the day will end at the recent run rate); such answers are never cached.",
+    )
 
 
 class ForecastSerializer(serializers.Serializer):

@@ -5,6 +5,8 @@ wrote any record since a moment (one index probe each)."""
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Exists, OuterRef
+
 from inventory.models import Factory
 from production.models import ProductionRecord
 from production.selectors.buckets import BucketRange
@@ -18,12 +20,9 @@ class WindowTotals:
 
 
 def production_window_totals(
-    *, factory_ids: list[int] | None, after: datetime, before: datetime
+    *, factory_ids: list[int], after: datetime, before: datetime
 ) -> dict[int, WindowTotals]:
-    """Actual and goal summed over [after, before) per factory that has records there (every
-    active factory when `factory_ids` is None)."""
-    if factory_ids is None:
-        factory_ids = list(Factory.objects.filter(is_active=True).values_list("pk", flat=True))
+    """Actual and goal summed over [after, before) per factory that has records there."""
     if not factory_ids:
         return {}
     sums = summary_sums(factory_ids, [BucketRange(label="", start=after, end=before)])
@@ -34,6 +33,8 @@ def production_window_totals(
 
 
 def production_factories_writing_since(*, factory_ids: list[int], since: datetime) -> set[int]:
-    """Which of the factories have a record at or after `since`."""
-    written = ProductionRecord.objects.filter(factory_id__in=factory_ids, time__gte=since)
-    return set(written.order_by().values_list("factory_id", flat=True).distinct())
+    """Which of the factories have a record at or after `since`: one index probe each."""
+    wrote = Exists(ProductionRecord.objects.filter(factory_id=OuterRef("pk"), time__gte=since))
+    return set(
+        Factory.objects.filter(pk__in=factory_ids).filter(wrote).values_list("pk", flat=True)
+    )

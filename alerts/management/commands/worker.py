@@ -12,28 +12,37 @@ from alerts.tasks import TICK
 PARTITIONS = "production partitions"
 
 
+def _schedule_ensure(name: str, **fields) -> None:
+    """One schedule of this name, as given (two workers starting at once may have made two)."""
+    first, *others = Schedule.objects.filter(name=name).order_by("pk") or [None]
+    for other in others:
+        other.delete()
+    if first is None:
+        Schedule.objects.create(name=name, **fields)
+        return
+    for field, value in fields.items():
+        setattr(first, field, value)
+    first.save()
+
+
 def worker_schedules_ensure() -> None:
     """The periodic tasks, as the settings say now: the alerts tick, and partition
     maintenance hourly (it does nothing where records are not partitioned)."""
     now = timezone.now()
-    Schedule.objects.update_or_create(
-        name=TICK,
-        defaults={
-            "func": "alerts.tasks.alerts_tick",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": settings.ALERT_TICK_MINUTES,
-            "repeats": -1,
-            "next_run": now,
-        },
+    _schedule_ensure(
+        TICK,
+        func="alerts.tasks.alerts_tick",
+        schedule_type=Schedule.MINUTES,
+        minutes=settings.ALERT_TICK_MINUTES,
+        repeats=-1,
+        next_run=now,
     )
-    Schedule.objects.update_or_create(
-        name=PARTITIONS,
-        defaults={
-            "func": "production.partitions.production_partitions_maintain",
-            "schedule_type": Schedule.HOURLY,
-            "repeats": -1,
-            "next_run": now,
-        },
+    _schedule_ensure(
+        PARTITIONS,
+        func="production.partitions.production_partitions_maintain",
+        schedule_type=Schedule.HOURLY,
+        repeats=-1,
+        next_run=now,
     )
 
 
