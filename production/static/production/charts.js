@@ -245,27 +245,6 @@
       this.drawTile();
     }
 
-    alertBadge() {
-      const open = [...this.alerts.values()];
-      this.tile.toggleAttribute("data-alert", open.length > 0);
-      this.figure.toggleAttribute("data-alert", open.length > 0);
-      if (!open.length) return null;
-      const names = open.map((alert) => alert.rule_name || "rule " + alert.rule_id).join(", ");
-      return element("div", { class: "alert-badge", role: "status" }, ["⚠ Alert: " + names]);
-    }
-
-    forecastLine() {
-      const forecast = this.forecast;
-      if (!forecast) return null;
-      const projected = forecast.projected_actual.toLocaleString();
-      const verdict =
-        forecast.status === "on_track"
-          ? "on track"
-          : "behind by " + forecast.behind_by.toLocaleString();
-      return element("div", { class: "forecast " + forecast.status, "data-forecast": forecast.status }, [
-        "Forecast: " + verdict + " (" + projected + " of " + forecast.day_goal.toLocaleString() + ")",
-      ]);
-    }
 
     setBuckets(buckets, bucket) {
       this.buckets = buckets;
@@ -328,13 +307,13 @@
         spark = element("div", { class: "spark-empty" }, [this.today ? "No production yet today" : "…"]);
       }
       this.tile.replaceChildren(
-        ...[this.alertBadge(), element("div", { class: "name" }, [this.name])].filter(Boolean),
+        ...[Sprocket.tiles.alertBadge(this), element("div", { class: "name" }, [this.name])].filter(Boolean),
         element("div", { class: "headline" }, [
           element("span", { class: "value attainment today " + level(attainment) }, [percent(attainment)]),
           element("span", { class: "caption" }, ["today (" + this.zone + ")"]),
         ]),
         spark,
-        ...[this.forecastLine()].filter(Boolean),
+        ...[Sprocket.tiles.forecastLine(this.forecast)].filter(Boolean),
         element("div", { class: "window" }, [
           "Window: ",
           element("span", { class: "window-attainment" }, [percent(this.attainment())]),

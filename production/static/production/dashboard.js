@@ -79,16 +79,27 @@
       const start = startOfToday(panel.zone, new Date());
       this.dayStarts.set(panel.id, start);
       const params = new URLSearchParams({ factory_id: panel.id, bucket: "auto", after: isoSeconds(start) });
-      const forecastParams = new URLSearchParams({
+      const { rows } = await fetchSummary(params);
+      panel.setToday({ start, buckets: byFactory(rows).get(panel.id)?.buckets || [] });
+      await this.loadForecast(panel);
+    }
+
+    // Where today will end; refreshed every minute too (it moves with the clock). A failed
+    // forecast leaves the tile's numbers as they are.
+    async loadForecast(panel) {
+      const params = new URLSearchParams({
         factory_id: panel.id,
         bucket: "day",
-        after: isoSeconds(start),
+        after: isoSeconds(this.dayStarts.get(panel.id)),
         forecast: "true",
       });
-      const [{ rows }, day] = await Promise.all([fetchSummary(params), fetchSummary(forecastParams)]);
-      panel.setToday({ start, buckets: byFactory(rows).get(panel.id)?.buckets || [] });
-      const current = day.rows.find((row) => row.bucket !== null && row.forecast);
-      panel.setForecast(current ? current.forecast : null);
+      try {
+        const { rows } = await fetchSummary(params);
+        const current = rows.find((row) => row.bucket !== null && row.forecast);
+        panel.setForecast(current ? current.forecast : null);
+      } catch (error) {
+        console.warn("No forecast for factory " + panel.id, error);
+      }
     }
 
     // The open alerts of the factories shown (GET /alerts); later changes come as events.
@@ -104,6 +115,8 @@
         (panel) => this.dayStarts.get(panel.id) !== startOfToday(panel.zone, new Date())
       );
       if (turned.length) this.run(() => Promise.all(turned.map((panel) => this.loadToday(panel))));
+      const others = [...this.panels.values()].filter((panel) => !turned.includes(panel));
+      this.run(() => Promise.all(others.map((panel) => this.loadForecast(panel))));
     }
 
     // Events for one factory within DEBOUNCE ms are refetched as one range.
