@@ -395,3 +395,14 @@ def test_make_run_starts_the_worker_beside_the_development_server():
 
     assert "manage.py worker &" in recipe
     assert recipe.index("manage.py worker") < recipe.index("manage.py runserver")
+
+
+def test_every_app_of_the_project_is_tested_covered_and_layered():
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    apps = sorted(path.parent.name for path in ROOT.glob("*/apps.py"))
+
+    assert set(apps) <= set(config["tool"]["pytest"]["ini_options"]["testpaths"])
+    assert set(apps) <= set(config["tool"]["coverage"]["run"]["source"])
+    assert set(apps) <= set(config["tool"]["importlinter"]["root_packages"])
