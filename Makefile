@@ -25,7 +25,7 @@ run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_original_data
 	$(BIN)/python manage.py worker & worker=$$!; \
-	trap 'kill -TERM $$worker; wait $$worker' EXIT; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## Set up and run the whole suite (PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set).
