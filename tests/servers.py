@@ -5,9 +5,12 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -283,3 +286,60 @@ class PrivateSentinel:
             self.process.terminate()
             self.process.wait(timeout=10)
         self.process = None
+
+
+@dataclass
+class Embedded:
+    """What `make run` runs: runserver (and, if asked, the worker) on a SQLite file of its
+    own holding the original data."""
+
+    base: str
+    env: dict[str, str]
+    worker: subprocess.Popen | None
+
+
+@contextlib.contextmanager
+def embedded_service(directory: Path, *, worker: bool = False, **extra: str):
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECURE_SSL_REDIRECT"}
+    }
+    # A database file of its own; DEBUG as the embedded default has it.
+    env |= {"DATABASE_URL": f"sqlite:///{directory / 'db.sqlite3'}", "DEBUG": "true", **extra}
+    manage = [sys.executable, "manage.py"]
+    for command in (["migrate", "--noinput", "-v0"], ["load_original_data", "-v0"]):
+        subprocess.run([*manage, *command], cwd=root, env=env, check=True)
+    log = (directory / "processes.log").open("ab")
+    started = []
+    if worker:
+        started.append(
+            subprocess.Popen([*manage, "worker"], cwd=root, env=env, stdout=log, stderr=log)
+        )
+    port = free_port()
+    server = subprocess.Popen(
+        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return urllib.request.urlopen(f"{base}/healthz", timeout=1).status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(answers, timeout=30, what="runserver answered")
+        yield Embedded(base, env, started[0] if started else None)
+    finally:
+        for process in (server, *started):  # SIGTERM: the worker finishes its tasks
+            process.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        for process in started:
+            process.wait(timeout=60)
+        log.close()

@@ -5,12 +5,9 @@ signed webhook within 5 s of the production write that breaks it."""
 import hashlib
 import hmac
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from datetime import UTC, datetime
 
 import pytest
@@ -18,7 +15,7 @@ import requests
 
 from alerts.tests.receiver import Receiver
 from tests.readme_examples import ROOT
-from tests.servers import free_port, wait_until
+from tests.servers import embedded_service, wait_until
 
 pytestmark = pytest.mark.system
 
@@ -27,55 +24,16 @@ API = "/sprocketFactory/v1"
 
 @pytest.fixture
 def embedded(tmp_path):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECURE_SSL_REDIRECT"}
-    }
-    env |= {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "DEBUG": "true",
-        "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
-    }
-    manage = [sys.executable, "manage.py"]
-    for command in (["migrate", "--noinput", "-v0"], ["load_original_data", "-v0"]):
-        subprocess.run([*manage, *command], cwd=ROOT, env=env, check=True)
-    port = free_port()
-    log = (tmp_path / "processes.log").open("ab")
-    worker = subprocess.Popen(
-        [*manage, "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    server = subprocess.Popen(
-        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            return urllib.request.urlopen(f"{base}/healthz", timeout=1).status == 200
-        except OSError:
-            return False
-
-    try:
-        wait_until(answers, timeout=30, what="runserver answered")
+    with embedded_service(tmp_path, worker=True, WEBHOOK_ALLOWED_HOSTS="127.0.0.1") as service:
         token = subprocess.run(
-            [*manage, "issue_token", "embedded-manager", "--group", "manager"],
+            [sys.executable, "manage.py", "issue_token", "embedded-manager", "--group", "manager"],
             cwd=ROOT,
-            env=env,
+            env=service.env,
             check=True,
             capture_output=True,
             text=True,
         ).stdout.strip()
-        yield base, token, worker
-    finally:
-        for process in (server, worker):
-            process.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
-        worker.wait(timeout=60)
+        yield service.base, token, service.worker
 
 
 def test_a_rule_fires_a_signed_webhook_within_5_s_in_the_embedded_default(embedded):

@@ -16,3 +16,15 @@ class AlertRuleFactory(DjangoModelFactory):
     threshold = Decimal("0.95")
     webhook_url = "https://hooks.example.com/sprockets"
     secret = "s3cret"
+
+
+def no_production_rule(**fields) -> dict:
+    """An API body of a no_production rule, with `fields` changed."""
+    return {
+        "name": "r",
+        "kind": "no_production",
+        "window_minutes": 5,
+        "webhook_url": "https://hooks.example.com/x",
+        "secret": "x",
+        **fields,
+    }

@@ -17,7 +17,7 @@ from django_q.models import OrmQ
 from alerts.models import Alert, DeliveryState, WebhookDelivery
 from alerts.services import webhook_delivery_claim
 from alerts.tasks import alerts_tick, webhook_deliver
-from alerts.tests.factories import AlertRuleFactory
+from alerts.tests.factories import AlertRuleFactory, no_production_rule
 from alerts.tests.receiver import Receiver
 from alerts.webhooks import webhook_target
 from core.errors import InvalidInput
@@ -176,13 +176,7 @@ def test_a_refused_target_is_a_failed_attempt_and_nothing_is_posted(receiver, de
 
 def test_a_rule_refuses_an_internal_webhook_url_with_a_400(api_client_as, settings):
     settings.WEBHOOK_ALLOWED_HOSTS = []
-    body = {
-        "name": "r",
-        "kind": "no_production",
-        "window_minutes": 5,
-        "webhook_url": "http://127.0.0.1:8000/admin",
-        "secret": "x",
-    }
+    body = no_production_rule(webhook_url="http://127.0.0.1:8000/admin")
 
     response = api_client_as("manager").post(
         "/sprocketFactory/v1/alerts/rules", body, format="json"
@@ -285,13 +279,7 @@ def test_an_attempt_that_outlived_its_lease_is_not_recorded(receiver, delivery):
 
 
 def test_a_rule_with_an_impossible_port_is_a_400(api_client_as):
-    body = {
-        "name": "r",
-        "kind": "no_production",
-        "window_minutes": 5,
-        "webhook_url": "http://hooks.example.com:99999/x",
-        "secret": "x",
-    }
+    body = no_production_rule(webhook_url="http://hooks.example.com:99999/x")
 
     response = api_client_as("manager").post(
         "/sprocketFactory/v1/alerts/rules", body, format="json"

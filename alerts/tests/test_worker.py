@@ -11,6 +11,7 @@ from django_q.models import Schedule
 from alerts.management.commands.worker import PARTITIONS, worker_schedules_ensure
 from alerts.models import WorkerBeat
 from alerts.tasks import TICK, alerts_tick
+from alerts.tests.factories import no_production_rule
 
 pytestmark = pytest.mark.django_db
 
@@ -44,14 +45,7 @@ def test_a_rule_for_an_archived_factory_is_a_400(api_client_as):
     from inventory.tests.factories import FactoryFactory
 
     archived = FactoryFactory(is_active=False)
-    body = {
-        "name": "r",
-        "kind": "no_production",
-        "factory_id": archived.pk,
-        "window_minutes": 5,
-        "webhook_url": "https://hooks.example.com/x",
-        "secret": "x",
-    }
+    body = no_production_rule(factory_id=archived.pk)
 
     response = api_client_as("manager").post(
         "/sprocketFactory/v1/alerts/rules", body, format="json"

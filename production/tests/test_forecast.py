@@ -16,23 +16,26 @@ SUMMARY = "/sprocketFactory/v1/production/summary"
 MINUTE = timedelta(minutes=1)
 NOW = datetime(2024, 3, 12, 12, 0, 30, tzinfo=UTC)  # 12:00 UTC, noon in the day
 ALWAYS = WorkingHours(zone="UTC")
+DAY_START, DAY_END = datetime(2024, 3, 12, tzinfo=UTC), datetime(2024, 3, 13, tzinfo=UTC)
+
+
+def at_noon(*, actual: int, goal: int, recent_actual: int) -> dict:
+    """The forecast at noon of an always-working UTC day, the last hour's goal 32 a minute."""
+    return forecast_of(
+        actual=actual,
+        goal=goal,
+        recent_actual=recent_actual,
+        recent_goal=60 * 32,
+        recent_minutes=60,
+        now_end=DAY_START + 720 * MINUTE,
+        start=DAY_START,
+        end=DAY_END,
+        hours=ALWAYS,
+    )
 
 
 def test_a_steady_line_is_projected_at_its_rate_to_the_end_of_the_day():
-    start, end = datetime(2024, 3, 12, tzinfo=UTC), datetime(2024, 3, 13, tzinfo=UTC)
-    now_end = start + 720 * MINUTE
-
-    forecast = forecast_of(
-        actual=720 * 30,
-        goal=720 * 32,
-        recent_actual=60 * 30,
-        recent_goal=60 * 32,
-        recent_minutes=60,
-        now_end=now_end,
-        start=start,
-        end=end,
-        hours=ALWAYS,
-    )
+    forecast = at_noon(actual=720 * 30, goal=720 * 32, recent_actual=60 * 30)
 
     assert forecast == {
         "projected_actual": 1440 * 30,
@@ -46,31 +49,8 @@ def test_a_steady_line_is_projected_at_its_rate_to_the_end_of_the_day():
 
 
 def test_a_fast_line_says_when_it_meets_the_goal_and_a_met_goal_says_now():
-    start, end = datetime(2024, 3, 12, tzinfo=UTC), datetime(2024, 3, 13, tzinfo=UTC)
-    now_end = start + 720 * MINUTE
-
-    fast = forecast_of(
-        actual=720 * 40,
-        goal=720 * 32,
-        recent_actual=60 * 40,
-        recent_goal=60 * 32,
-        recent_minutes=60,
-        now_end=now_end,
-        start=start,
-        end=end,
-        hours=ALWAYS,
-    )
-    done = forecast_of(
-        actual=1440 * 32,
-        goal=720 * 32,
-        recent_actual=0,
-        recent_goal=60 * 32,
-        recent_minutes=60,
-        now_end=now_end,
-        start=start,
-        end=end,
-        hours=ALWAYS,
-    )
+    fast = at_noon(actual=720 * 40, goal=720 * 32, recent_actual=60 * 40)
+    done = at_noon(actual=1440 * 32, goal=720 * 32, recent_actual=0)
 
     # 46,080 to make, 28,800 made: 17,280 more at 40 a minute is 432 minutes after noon.
     assert fast["goal_met_at"] == "2024-03-12T19:12:00Z"
@@ -79,19 +59,7 @@ def test_a_fast_line_says_when_it_meets_the_goal_and_a_met_goal_says_now():
 
 
 def test_a_stopped_line_is_projected_to_stay_where_it_is():
-    start, end = datetime(2024, 3, 12, tzinfo=UTC), datetime(2024, 3, 13, tzinfo=UTC)
-
-    forecast = forecast_of(
-        actual=1000,
-        goal=2000,
-        recent_actual=0,
-        recent_goal=60 * 32,
-        recent_minutes=60,
-        now_end=start + 720 * MINUTE,
-        start=start,
-        end=end,
-        hours=ALWAYS,
-    )
+    forecast = at_noon(actual=1000, goal=2000, recent_actual=0)
 
     assert forecast["projected_actual"] == 1000
     assert forecast["goal_met_at"] is None
