@@ -82,17 +82,12 @@ def _evaluated(done: Evaluated, now: datetime, factory_ids: list[int] | None) ->
     if factory_ids is not None:
         rules = rules.filter(Q(factory__isnull=True) | Q(factory_id__in=factory_ids))
         factories = factories.filter(pk__in=factory_ids)
-    every_factory = list(factories.values_list("pk", flat=True))
+    # The active factories (of the write) with their working hours: one query for both.
+    hours = {factory.pk: WorkingHours.of(factory) for factory in factories}
     covered = {
-        rule: [rule.factory_id] if rule.factory_id else every_factory
-        for rule in rules.select_related("factory")
-        if rule.factory_id is None or rule.factory.is_active
-    }
-    watched = {
-        factory_id for factory_ids_of_rule in covered.values() for factory_id in factory_ids_of_rule
-    }
-    hours = {
-        factory.pk: WorkingHours.of(factory) for factory in Factory.objects.filter(pk__in=watched)
+        rule: [rule.factory_id] if rule.factory_id else list(hours)
+        for rule in rules
+        if rule.factory_id is None or rule.factory_id in hours
     }
     readings = _readings(covered, hours, now)
     open_alerts = {
